@@ -1,0 +1,3 @@
+from voicewire.cli import main
+
+main()

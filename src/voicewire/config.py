@@ -1,0 +1,163 @@
+"""Settings: the one configuration object, and the only module that reads the environment.
+
+Every CLI flag maps to a field here and to an environment variable ``VOICEWIRE_<FIELD>``.
+Voice aliases can also live in ``$VOICEWIRE_HOME/config.toml``::
+
+    [aliases]
+    magnus = "joe"
+    meher = "heart"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from voicewire.exceptions import ConfigError
+
+__all__ = ["DEFAULT_ALIASES", "Settings", "default_home"]
+
+# Waves voice ids that the seeds' samples use, mapped to voices that ship with voicewire.
+DEFAULT_ALIASES: Mapping[str, str] = {"magnus": "joe"}
+
+GetEnv = Callable[[str], str | None]
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("voicewire", appauthor=False))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    """Where keys (voicewire.db), added voices and caches live."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_text_chars: int = 10_000
+    """Longest text per sync/SSE request or per WebSocket turn buffer; longer text is refused."""
+
+    idle_timeout: float = 60.0
+    """Seconds a live WebSocket may stay silent before it is closed (``?timeout=N`` overrides)."""
+
+    threads: int = 1
+    """onnxruntime intra-op threads per model session."""
+
+    synthesis_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Worker threads that run engines; synthesis never runs on the event loop."""
+
+    aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    """Waves voice id -> local voice id."""
+
+    preload: tuple[str, ...] = ("heart", "joe")
+    """Voices loaded at start so the first request does not pay for loading."""
+
+    log_level: str = "info"
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "voicewire.db"
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.home / "voices"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, get_env: GetEnv = os.environ.get, **overrides: Any) -> Settings:
+        """Settings from ``VOICEWIRE_*`` variables, the home's config.toml, then ``overrides``.
+
+        ``overrides`` with the value ``None`` are ignored, so CLI options that were not given
+        fall through to the environment.
+        """
+        values: dict[str, Any] = {}
+        home = overrides.get("home") or get_env("VOICEWIRE_HOME")
+        if home:
+            values["home"] = Path(home).expanduser()
+        for name, cast in _CASTS.items():
+            raw = get_env("VOICEWIRE_" + name.upper())
+            if raw is not None and raw != "":
+                values[name] = _cast(name, raw, cast)
+        settings = cls(**values)
+        aliases = dict(DEFAULT_ALIASES)
+        aliases.update(_file_aliases(settings.home / "config.toml"))
+        raw_aliases = get_env("VOICEWIRE_ALIASES")
+        if raw_aliases:
+            aliases.update(_parse_aliases(raw_aliases))
+        given = {k: v for k, v in overrides.items() if v is not None and k != "home"}
+        return settings.replace(aliases=aliases, **given)
+
+
+def _cast(name: str, raw: str, cast: Callable[[str], Any]) -> Any:
+    try:
+        return cast(raw)
+    except ValueError:
+        raise ConfigError(
+            f"Config 'VOICEWIRE_{name.upper()}' has value {raw!r}. Not a valid {cast.__name__}."
+        ) from None
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(raw)
+    return value
+
+
+def _voice_list(raw: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in raw.split(",") if v.strip())
+
+
+_positive_int.__name__ = "positive integer"
+_voice_list.__name__ = "comma-separated list of voices"
+
+_CASTS: dict[str, Callable[[str], Any]] = {
+    "host": str,
+    "port": int,
+    "max_text_chars": _positive_int,
+    "idle_timeout": float,
+    "threads": _positive_int,
+    "synthesis_workers": _positive_int,
+    "preload": _voice_list,
+    "log_level": str,
+}
+
+
+def _parse_aliases(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        name, sep, target = item.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise ConfigError(
+                f"Config 'VOICEWIRE_ALIASES' has item {item!r}. Expected 'waves_id=local_voice', comma-separated."
+            )
+        out[name.strip()] = target.strip()
+    return out
+
+
+def _file_aliases(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read {str(path)!r}: {exc}.") from None
+    table = data.get("aliases", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ConfigError(f"{str(path)!r}: [aliases] must map voice ids to voice ids (strings).")
+    return {str(k): v for k, v in table.items()}

@@ -1,0 +1,139 @@
+"""The one exception hierarchy of voicewire.
+
+    VoicewireError                  anything voicewire raises on purpose
+    ├── RequestError                the client sent something we cannot serve
+    │   ├── InvalidField            a field has a wrong type or value (names field, value, allowed)
+    │   ├── TextTooLong             text over the configured limit (never cut silently)
+    │   ├── UnknownVoice            voice_id is in no catalog and no alias
+    │   └── MalformedMessage        a body or frame that is not a JSON object, binary, too large
+    ├── NotFound                    a path names a model or resource that does not exist
+    ├── AuthenticationError         missing, unknown or revoked API key
+    ├── LimitExceeded               the key has no free concurrency unit
+    ├── VoiceUnavailable            a known voice whose weights are not installed (and cannot be fetched)
+    ├── EngineError                 an engine failed while synthesizing
+    ├── StoreError                  the key store cannot be read or written
+    └── ConfigError                 bad settings or an unusable VOICEWIRE_HOME, found at start
+
+Each class has a stable ``code`` string that goes on the wire. Which HTTP status and which
+WebSocket frame each one becomes is decided in one place: ``voicewire.server.errors``.
+Messages are sentence case and name the offending value with ``!r``; they never contain an API key
+or a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigError",
+    "EngineError",
+    "InvalidField",
+    "LimitExceeded",
+    "MalformedMessage",
+    "NotFound",
+    "RequestError",
+    "StoreError",
+    "TextTooLong",
+    "UnknownVoice",
+    "VoiceUnavailable",
+    "VoicewireError",
+]
+
+
+class VoicewireError(Exception):
+    """Base class: ``str(error)`` is the message a user sees."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RequestError(VoicewireError):
+    code = "invalid_request"
+
+
+class InvalidField(RequestError):
+    """A request field with a wrong type or value.
+
+    The message names the field, shows the value and says what is allowed.
+    """
+
+    code = "invalid_field"
+
+    def __init__(self, field: str, value: object, allowed: str) -> None:
+        super().__init__(f"Field {field!r} has value {_show(value)}; allowed: {allowed}.")
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+
+
+class TextTooLong(RequestError):
+    code = "text_too_long"
+
+    def __init__(self, length: int, limit: int, where: str = "request") -> None:
+        super().__init__(
+            f"Text of {length} characters is over the limit of {limit} characters per {where}; "
+            "split it into several requests."
+        )
+        self.length = length
+        self.limit = limit
+
+
+class UnknownVoice(RequestError):
+    code = "unknown_voice"
+
+    def __init__(self, voice_id: object, suggestions: Iterable[str] = ()) -> None:
+        near = ", ".join(sorted(suggestions)[:8])
+        hint = f" Voices here include: {near}." if near else ""
+        super().__init__(
+            f"Field 'voice_id' has value {_show(voice_id)}, which is no voice of this server.{hint} "
+            "The full catalog is at GET /waves/v1/lightning-v3.1/get_voices (or `voicewire voices`)."
+        )
+        self.voice_id = voice_id
+
+
+class MalformedMessage(RequestError):
+    code = "malformed_message"
+
+
+class NotFound(VoicewireError):
+    code = "not_found"
+
+
+class AuthenticationError(VoicewireError):
+    code = "unauthorized"
+
+
+class LimitExceeded(VoicewireError):
+    """No free unit for this key; ``retry_after`` is a hint in seconds."""
+
+    code = "limit_exceeded"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class VoiceUnavailable(VoicewireError):
+    code = "voice_unavailable"
+
+
+class EngineError(VoicewireError):
+    code = "engine_error"
+
+
+class StoreError(VoicewireError):
+    code = "store_unavailable"
+
+
+class ConfigError(VoicewireError):
+    code = "config_error"
+
+
+def _show(value: object) -> str:
+    """repr() of a user value, shortened so a 10 MB field cannot flood an error message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

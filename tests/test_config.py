@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voicewire.config import Settings
+from voicewire.exceptions import ConfigError
+
+
+def env(values: dict[str, str]):  # type: ignore[no-untyped-def]
+    return values.get
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path)}))
+    assert (s.host, s.port, s.max_text_chars, s.idle_timeout) == ("127.0.0.1", 8000, 10_000, 60.0)
+    assert s.aliases == {"magnus": "joe"}
+    assert s.db_path == tmp_path / "voicewire.db"
+
+
+def test_env_values_are_cast(tmp_path: Path) -> None:
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_PORT": "9001",
+                               "VOICEWIRE_MAX_TEXT_CHARS": "50", "VOICEWIRE_PRELOAD": "heart, joe"}))  # fmt: skip
+    assert (s.port, s.max_text_chars, s.preload) == (9001, 50, ("heart", "joe"))
+
+
+def test_overrides_win_and_none_falls_through(tmp_path: Path) -> None:
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_PORT": "9001"}), port=None, host="0.0.0.0")
+    assert (s.port, s.host) == (9001, "0.0.0.0")
+
+
+@pytest.mark.parametrize(("name", "value"), [("VOICEWIRE_PORT", "eighty"), ("VOICEWIRE_THREADS", "0"),
+                                             ("VOICEWIRE_MAX_TEXT_CHARS", "-5")])  # fmt: skip
+def test_bad_env_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"'{name}' has value '{value}'"):
+        Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), name: value}))
+
+
+def test_aliases_from_file_and_env(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[aliases]\nmeher = "heart"\n', encoding="utf-8")
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_ALIASES": "liam=joe, avery = heart"}))
+    assert s.aliases == {"magnus": "joe", "meher": "heart", "liam": "joe", "avery": "heart"}
+
+
+@pytest.mark.parametrize("raw", ["justname", "=joe", "a="])
+def test_bad_alias_items(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError, match="VOICEWIRE_ALIASES"):
+        Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_ALIASES": raw}))
+
+
+def test_bad_config_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[aliases\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.toml"):
+        Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path)}))
