@@ -1,0 +1,1 @@
+"""Pure audio processing: formats, stateful resampling, incremental encoders."""
