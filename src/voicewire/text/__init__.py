@@ -1,0 +1,1 @@
+"""Pure text processing: client words, spoken-form normalization, incremental chunking."""
