@@ -1,0 +1,1 @@
+"""Sans-I/O protocol core: request model, frames, the live session state machine, SSE framing."""

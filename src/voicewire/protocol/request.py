@@ -1,0 +1,190 @@
+"""The synthesis request: fields, defaults and ranges, shared by HTTP, SSE, WebSocket and the CLI.
+
+Pure: takes the decoded JSON object, gives a validated value object or raises ``InvalidField``
+naming the field, the value and what is allowed. ``null`` means absent; unknown fields are ignored
+(the official SDK and third-party clients send extras such as ``similarity``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from voicewire.audio.formats import (
+    FORMATS,
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+    MP3_SAMPLE_RATES,
+    canonical_format,
+)
+from voicewire.exceptions import InvalidField, MalformedMessage
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODELS",
+    "SynthesisRequest",
+    "VoiceSettings",
+    "canonical_model",
+    "parse_request",
+    "read_id",
+    "read_settings",
+]
+
+MODELS = ("lightning_v3.1", "lightning_v3.1_pro")
+DEFAULT_MODEL = "lightning_v3.1"
+_MODEL_ALIASES = {"lightning-v3.1": "lightning_v3.1", "lightning-v3.1-pro": "lightning_v3.1_pro"}
+_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoiceSettings:
+    """What one synthesis (a request, or a WebSocket turn) is spoken with."""
+
+    voice_id: str
+    model: str = DEFAULT_MODEL
+    sample_rate: int = 44100
+    speed: float = 1.0
+    language: str = "auto"
+    output_format: str = "pcm"
+    word_timestamps: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SynthesisRequest:
+    text: str
+    settings: VoiceSettings
+    request_id: str | None = None
+    session_id: str | None = None
+
+
+def canonical_model(name: str) -> str | None:
+    """``lightning_v3.1`` for both spellings (the SDK uses ``-`` in paths, ``_`` in bodies)."""
+    name = name.strip()
+    name = _MODEL_ALIASES.get(name, name)
+    return name if name in MODELS else None
+
+
+def parse_request(body: object, *, allow_empty_text: bool = False) -> SynthesisRequest:
+    """Validate a decoded JSON body.
+
+    Raises:
+        MalformedMessage: the body is not a JSON object.
+        InvalidField: a field is missing, of the wrong type, or out of range.
+    """
+    if not isinstance(body, Mapping):
+        raise MalformedMessage(f"Expected a JSON object with 'text' and 'voice_id', got {_kind(body)}.")
+    text = body.get("text")
+    if text is None:
+        raise InvalidField("text", None, "a string with the text to speak (required)")
+    if not isinstance(text, str):
+        raise InvalidField("text", text, "a string")
+    if not allow_empty_text and not text.strip():
+        raise InvalidField("text", text, "a string with something to speak (it is empty)")
+    return SynthesisRequest(
+        text=text,
+        settings=read_settings(body),
+        request_id=read_id(body, "request_id"),
+        session_id=read_id(body, "session_id"),
+    )
+
+
+def read_settings(body: Mapping[str, Any]) -> VoiceSettings:
+    voice_id = body.get("voice_id")
+    if voice_id is None:
+        raise InvalidField("voice_id", None, "a voice id string (required), e.g. 'magnus' or 'heart'")
+    if not isinstance(voice_id, str) or not voice_id.strip():
+        raise InvalidField("voice_id", voice_id, "a non-empty string, e.g. 'magnus' or 'heart'")
+
+    model = _optional(body, "model", str, "one of " + ", ".join(MODELS))
+    if model is None:
+        model = DEFAULT_MODEL
+    elif canonical_model(model) is None:
+        raise InvalidField("model", model, "one of " + ", ".join(MODELS))
+    else:
+        model = canonical_model(model) or DEFAULT_MODEL
+
+    fmt_raw = _optional(body, "output_format", str, "one of " + ", ".join(FORMATS) + " (or ulaw)")
+    fmt = "pcm" if fmt_raw is None else canonical_format(fmt_raw)
+    if fmt is None:
+        raise InvalidField("output_format", fmt_raw, "one of " + ", ".join(FORMATS) + " (or ulaw)")
+
+    rate = _read_sample_rate(body, fmt)
+    speed = _read_speed(body)
+
+    language = _optional(body, "language", str, "a language code such as 'auto' or 'en'")
+    word_timestamps = _optional(body, "word_timestamps", bool, "true or false")
+    return VoiceSettings(
+        voice_id=voice_id.strip(),
+        model=model,
+        sample_rate=rate,
+        speed=speed,
+        language="auto" if language is None else language.strip().lower(),
+        output_format=fmt,
+        word_timestamps=bool(word_timestamps),
+    )
+
+
+def read_id(body: Mapping[str, Any], name: str) -> str | None:
+    """``request_id`` / ``session_id``: up to 128 of ``[A-Za-z0-9._-]``."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+        raise InvalidField(name, value, "1 to 128 characters of A-Z a-z 0-9 . _ -")
+    return value
+
+
+def _read_sample_rate(body: Mapping[str, Any], fmt: str) -> int:
+    allowed = f"an integer from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}"
+    if fmt == "mp3":
+        allowed = "for mp3 one of " + ", ".join(map(str, MP3_SAMPLE_RATES))
+    value = body.get("sample_rate")
+    if value is None:
+        return 44100
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidField("sample_rate", value, allowed)
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise InvalidField("sample_rate", value, allowed)
+    rate = int(value)
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise InvalidField("sample_rate", value, allowed)
+    if fmt == "mp3" and rate not in MP3_SAMPLE_RATES:
+        raise InvalidField("sample_rate", value, allowed)
+    return rate
+
+
+def _read_speed(body: Mapping[str, Any]) -> float:
+    value = body.get("speed")
+    if value is None:
+        return 1.0
+    allowed = "a number from 0.5 to 2.0"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidField("speed", value, allowed)
+    speed = float(value)
+    if not (math.isfinite(speed) and 0.5 <= speed <= 2.0):
+        raise InvalidField("speed", value, allowed)
+    return speed
+
+
+def _optional(body: Mapping[str, Any], name: str, kind: type, allowed: str) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise InvalidField(name, value, allowed)
+    return value
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    return "a JSON number" if isinstance(value, int | float) else type(value).__name__
