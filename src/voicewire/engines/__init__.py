@@ -1,0 +1,1 @@
+"""Speech engines behind one interface (``voicewire.engines.base.Engine``), chosen by name."""

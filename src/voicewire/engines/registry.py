@@ -1,0 +1,37 @@
+"""Engines by name, imported only when built (uvicorn's ``import_from_string`` idea).
+
+Importing ``voicewire.engines.registry`` costs nothing; onnxruntime, hibari and piper are imported
+when an engine is constructed or a voice is loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from voicewire.config import Settings
+from voicewire.engines.base import Engine
+from voicewire.engines.catalog import Catalog
+
+__all__ = ["ENGINES", "build_catalog", "import_engine"]
+
+ENGINES: dict[str, str] = {
+    "hibari": "voicewire.engines.hibari:HibariEngine",
+    "piper": "voicewire.engines.piper:PiperEngine",
+}
+
+
+def import_engine(name: str) -> Callable[..., Engine]:
+    module, _, attr = ENGINES[name].partition(":")
+    factory: Callable[..., Engine] = getattr(importlib.import_module(module), attr)
+    return factory
+
+
+def build_catalog(settings: Settings) -> Catalog:
+    """Every engine with the voices that ship plus the ones added under ``settings.voices_dir``."""
+    from voicewire.engines.piper import bundled_voices, voice_files_in
+
+    hibari = import_engine("hibari")(threads=settings.threads)
+    piper_voices = bundled_voices() + voice_files_in(settings.voices_dir / "piper")
+    piper = import_engine("piper")(threads=settings.threads, voices=piper_voices, cache_dir=settings.cache_dir)
+    return Catalog([hibari, piper], settings.aliases)
