@@ -1,0 +1,1 @@
+"""Text to audio: units, the worker pool, the per-turn renderer."""
