@@ -1,0 +1,1 @@
+"""The ASGI server: the only package that awaits network I/O."""

@@ -1,0 +1,87 @@
+"""create_app: the route table in one place, and the lifespan that builds the services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from voicewire.auth.sqlite import SqliteKeyStore
+from voicewire.auth.store import KeyStore
+from voicewire.config import Settings
+from voicewire.engines.catalog import Catalog
+from voicewire.engines.registry import build_catalog
+from voicewire.exceptions import NotFound
+from voicewire.server import http
+from voicewire.server.errors import error_response
+from voicewire.server.services import Services
+from voicewire.synthesis.pool import SynthesisPool
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("voicewire.server")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    catalog: Catalog | None = None,
+    store: KeyStore | None = None,
+) -> Starlette:
+    """The ASGI app. ``catalog`` and ``store`` default to the real engines and the SQLite key store."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        svc = Services(
+            settings=settings,
+            catalog=catalog if catalog is not None else build_catalog(settings),
+            store=store if store is not None else SqliteKeyStore(settings.db_path),
+            pool=SynthesisPool(settings.synthesis_workers),
+        )
+        app.state.services = svc
+        preload = asyncio.ensure_future(_preload(svc))
+        try:
+            yield
+        finally:
+            preload.cancel()
+            svc.pool.close()
+            svc.store.close()
+
+    routes = [
+        Route("/waves/v1/tts", http.synthesize, methods=["POST"]),
+        Route("/waves/v1/lightning-v3.1/get_speech", http.synthesize, methods=["POST"]),
+        Route("/waves/v1/voice/get-all-models", http.all_models, methods=["GET"]),
+        Route("/waves/v1/health", http.health, methods=["GET"]),
+        Route("/waves/v1/{model}/get_voices", http.get_voices, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_exception_handler(404, _not_found)
+    app.add_exception_handler(405, _not_allowed)
+    return app
+
+
+async def _preload(svc: Services) -> None:
+    """Load the configured voices on worker threads, so first requests do not pay for it."""
+    for voice_id in svc.settings.preload:
+        try:
+            await svc.pool.load(svc.catalog.resolve(voice_id))
+        except Exception as exc:  # a voice that cannot load must not stop the server
+            logger.warning("! could not preload voice %r: %s", voice_id, exc)
+    svc.ready = True
+    logger.info("= voices loaded: %s", ", ".join(svc.settings.preload))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(NotFound(f"No endpoint at {request.method} {request.url.path}."))
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    response = error_response(NotFound(f"Method {request.method} is not allowed on {request.url.path}."))
+    response.status_code = 405
+    return response

@@ -1,0 +1,57 @@
+"""Bearer-key authentication for HTTP requests and WebSocket handshakes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Mapping
+
+from voicewire.auth.keys import ApiKey
+from voicewire.auth.store import KeyStore
+from voicewire.exceptions import AuthenticationError
+
+__all__ = ["Authenticator", "bearer_token"]
+
+MISSING = "Missing API key: send the header 'Authorization: Bearer <key>' (create a key with `voicewire keys create`)."
+INVALID = "Invalid or revoked API key."
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class Authenticator:
+    """Checks keys against the store, remembering good ones for ``ttl`` seconds.
+
+    The cache keeps store lookups off the hot path; a revoked key stops working within ``ttl``.
+    Cache entries are keyed by a hash of the key, so the key itself is never held in memory longer
+    than the request that carried it.
+    """
+
+    def __init__(self, store: KeyStore, ttl: float = 5.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, ApiKey]] = {}
+
+    async def check(self, headers: Mapping[str, str]) -> ApiKey:
+        token = bearer_token(headers)
+        if token is None:
+            raise AuthenticationError(MISSING)
+        ref = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+        hit = self._cache.get(ref)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = await asyncio.to_thread(self.store.verify, token)
+        if record is None:
+            self._cache.pop(ref, None)
+            raise AuthenticationError(INVALID)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[ref] = (now + self.ttl, record)
+        return record

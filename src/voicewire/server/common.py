@@ -1,0 +1,87 @@
+"""Pieces the sync and SSE endpoints share: reading the body, preparing a job, id headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from voicewire.engines.catalog import ResolvedVoice
+from voicewire.exceptions import MalformedMessage, TextTooLong
+from voicewire.protocol.request import SynthesisRequest, parse_request
+from voicewire.server.services import Services
+from voicewire.synthesis.units import PreparedUnit, prepare_text
+
+__all__ = ["ClosingStream", "Job", "id_headers", "prepare_job", "read_json"]
+
+MAX_BODY = 1 << 20
+
+
+@dataclass(frozen=True)
+class Job:
+    request: SynthesisRequest
+    voice: ResolvedVoice
+    units: list[PreparedUnit]
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON, refusing bodies over 1 MiB without reading them whole."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise MalformedMessage(f"Request body is over {MAX_BODY} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise MalformedMessage("Request body is empty; send a JSON object with 'text' and 'voice_id'.")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedMessage(f"Request body is not valid JSON: {exc}.") from None
+
+
+def prepare_job(services: Services, body: Any) -> Job:
+    """Validate a body and resolve everything a synthesis needs; raises before any audio is made."""
+    request = parse_request(body)
+    limit = services.settings.max_text_chars
+    if len(request.text) > limit:
+        raise TextTooLong(len(request.text), limit)
+    voice = services.catalog.resolve(request.settings.voice_id)
+    services.catalog.check_language(voice, request.settings.language)
+    return Job(request, voice, prepare_text(request.text))
+
+
+def id_headers(request: SynthesisRequest | None) -> dict[str, str]:
+    headers = {}
+    if request is not None and request.request_id:
+        headers["X-External-Request-Id"] = request.request_id
+    if request is not None and request.session_id:
+        headers["X-External-Session-Id"] = request.session_id
+    return headers
+
+
+class ClosingStream(StreamingResponse):
+    """A StreamingResponse that closes its body iterator when it ends, however it ends.
+
+    Starlette cancels the sending task when the client disconnects but leaves the iterator
+    suspended; closing it runs its ``finally`` now, which cancels synthesis queued for the stream.
+    """
+
+    def __init__(self, content: AsyncIterator[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._source = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            aclose = getattr(self._source, "aclose", None)
+            if aclose is not None:
+                await aclose()

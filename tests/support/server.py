@@ -1,0 +1,90 @@
+"""A real voicewire server for end-to-end tests: ``voicewire serve`` in a subprocess on a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+KEY_RE = re.compile(r"VOICEWIRE_API_KEY=(vw_\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    home: Path
+    key: str
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(home: Path, *args: str, extra_env: dict[str, str] | None = None, wait_ready: bool = True,
+                 timeout: float = 120.0) -> RunningServer:  # fmt: skip
+    """Start ``voicewire serve`` with ``home`` as VOICEWIRE_HOME; returns once it answers (and is ready)."""
+    port = free_port()
+    env = {**os.environ, "VOICEWIRE_HOME": str(home), **(extra_env or {})}
+    log = home / f"server-{port}.log"
+    home.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voicewire", "serve", "--port", str(port), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    deadline = time.monotonic() + timeout
+    key = ""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"voicewire serve exited with {process.returncode}:\n{log.read_text()}")
+        text = log.read_text(encoding="utf-8", errors="replace")
+        found = KEY_RE.search(text)
+        key = found.group(1) if found else key
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/waves/v1/health", timeout=1.0).json()
+            if not wait_ready or health.get("ready"):
+                return RunningServer(process, port, home, key, log, env)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"voicewire serve did not become ready in {timeout} s:\n{log.read_text()}")
