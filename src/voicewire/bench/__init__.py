@@ -1,0 +1,1 @@
+"""Benchmarks the project ships: `voicewire bench ...`."""

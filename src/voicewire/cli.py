@@ -1,0 +1,310 @@
+"""The ``voicewire`` command: serve, speak, voices, keys, bench.
+
+Every option maps to a ``Settings`` field and falls back to ``VOICEWIRE_<FIELD>``; errors are one
+line on stderr naming what was wrong (exit status 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from voicewire import __version__
+from voicewire.config import Settings
+from voicewire.exceptions import ConfigError, VoicewireError
+
+__all__ = ["main"]
+
+_SUFFIX_FORMATS = {".wav": "wav", ".mp3": "mp3", ".pcm": "pcm", ".raw": "pcm", ".ulaw": "mulaw",
+                   ".mulaw": "mulaw", ".alaw": "alaw"}  # fmt: skip
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VoicewireError as exc:
+            click.echo(f"voicewire: error: {exc}", err=True)
+            sys.exit(2)
+
+
+home_option = click.option("--home", type=click.Path(path_type=Path), default=None,
+                           help="Data folder (keys, added voices, caches). Env: VOICEWIRE_HOME.")  # fmt: skip
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="voicewire")
+def main() -> None:
+    """voicewire: a self-hosted, offline text-to-speech server that speaks the Waves API."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1). Env: VOICEWIRE_HOST.")
+@click.option("--port", type=int, default=None, help="Port (default 8000). Env: VOICEWIRE_PORT.")
+@home_option
+@click.option("--threads", type=int, default=None, help="onnxruntime threads per model session.")
+@click.option("--log-level", default=None, help="debug, info, warning, error.")
+def serve(host: str | None, port: int | None, home: Path | None, threads: int | None, log_level: str | None) -> None:
+    """Run the server (prints an API key when none exists yet)."""
+    import uvicorn
+
+    from voicewire.server.app import create_app
+
+    settings = Settings.from_env(host=host, port=port, home=home, threads=threads, log_level=log_level)
+    store = _open_store(settings)
+    if not store.has_active_key():
+        _, key = store.create("default", 1)
+        click.echo("voicewire: no API key existed, so one was made. It is shown once; keep it:", err=True)
+        click.echo(f"\n    export VOICEWIRE_API_KEY={key}\n", err=True)
+    store.close()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws_max_size=4 << 20,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+    )
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("-f", "--file", "text_file", type=click.File("r", encoding="utf-8"), help="Read the text from FILE.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Audio file to write.")
+@click.option("--voice", default="magnus", show_default=True)
+@click.option("--model", default="lightning_v3.1", show_default=True)
+@click.option("--format", "fmt", default=None, help="pcm, wav, mp3, mulaw, alaw (default: from -o's suffix).")
+@click.option("--sample-rate", type=int, default=44100, show_default=True)
+@click.option("--speed", type=float, default=1.0, show_default=True)
+@home_option
+def speak(text: str | None, text_file: Any, output: Path, voice: str, model: str, fmt: str | None,
+          sample_rate: int, speed: float, home: Path | None) -> None:  # fmt: skip
+    """Synthesize TEXT (or -f FILE) into an audio file, without a server or network."""
+    from voicewire.audio.encoders import wav_file
+    from voicewire.engines.registry import build_catalog
+    from voicewire.protocol.request import parse_request
+    from voicewire.synthesis.render import TurnRenderer
+    from voicewire.synthesis.speak import speak_blocking
+    from voicewire.synthesis.units import prepare_text
+
+    if (text is None) == (text_file is None):
+        raise click.UsageError("Give the text as an argument or with -f FILE (one of them).")
+    body = {
+        "text": text if text is not None else text_file.read(),
+        "voice_id": voice,
+        "model": model,
+        "output_format": fmt or _SUFFIX_FORMATS.get(output.suffix.lower(), "wav"),
+        "sample_rate": sample_rate,
+        "speed": speed,
+    }
+    request = parse_request(body)
+    settings = Settings.from_env(home=home)
+    catalog = build_catalog(settings)
+    resolved = catalog.resolve(request.settings.voice_id)
+    catalog.check_language(resolved, request.settings.language)
+    units = prepare_text(request.text)
+    out_fmt = request.settings.output_format
+    renderer = TurnRenderer("pcm" if out_fmt == "wav" else out_fmt, request.settings.sample_rate)
+    started = time.perf_counter()
+    pieces: list[bytes] = []
+    total = sum(len(u.text) + 1 for u in units)
+    show = text_file is not None
+    with click.progressbar(length=total, label="Speaking", file=sys.stderr, hidden=not show) as bar:
+        for piece in speak_blocking(resolved, units, speed=request.settings.speed, renderer=renderer,
+                                    workers=settings.synthesis_workers, progress=bar.update):  # fmt: skip
+            pieces.append(piece.audio)
+    data = b"".join(pieces)
+    if out_fmt == "wav":
+        data = wav_file(data, request.settings.sample_rate)
+    output.write_bytes(data)
+    elapsed = time.perf_counter() - started
+    click.echo(f"Wrote {output} ({renderer.seconds:.1f} s of audio in {elapsed:.1f} s, "
+               f"{renderer.seconds / max(elapsed, 1e-9):.0f}x real time).", err=True)  # fmt: skip
+
+
+@main.group(invoke_without_command=True)
+@click.option("--model", default=None, help="Only voices of this model (lightning_v3.1_pro, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print the GET /waves/v1/{model}/get_voices body.")
+@home_option
+@click.pass_context
+def voices(ctx: click.Context, model: str | None, as_json: bool, home: Path | None) -> None:
+    """List voices (the same catalog as GET /waves/v1/lightning-v3.1/get_voices)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from voicewire.engines.registry import build_catalog
+    from voicewire.protocol.request import MODELS, canonical_model
+
+    canonical = None
+    if model is not None:
+        canonical = canonical_model(model)
+        if canonical is None:
+            raise click.BadParameter(f"{model!r}; models: {', '.join(MODELS)}", param_hint="--model")
+    catalog = build_catalog(Settings.from_env(home=home))
+    if as_json:
+        click.echo(json.dumps(catalog.waves_voices(canonical), indent=2))
+        return
+    click.echo(f"{'VOICE':<10} {'SPEAKS WITH':<12} {'MODEL':<20} {'LANGUAGE':<9} {'GENDER':<7} INSTALLED")
+    for listed, info in catalog.voices(canonical):
+        speaks = info.voice_id if listed != info.voice_id else "-"
+        click.echo(f"{listed:<10} {speaks:<12} {info.model:<20} {info.language:<9} {info.gender:<7} "
+                   f"{'yes' if info.installed else 'on first use'}")  # fmt: skip
+
+
+@voices.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Voice id (default: from the file name, en_US-lessac-medium -> lessac).")
+@home_option
+def voices_add(path: Path, name: str | None, home: Path | None) -> None:
+    """Add a Piper voice from PATH (.onnx, with PATH.json beside it)."""
+    config = path.with_name(path.name + ".json")
+    if path.suffix != ".onnx" or not config.is_file():
+        raise click.BadParameter(f"{str(path)!r}: expected a .onnx file with {config.name} beside it.")
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+        _ = data["audio"]["sample_rate"], data["phoneme_id_map"], data["espeak"]["voice"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.BadParameter(
+            f"{config.name} is not a Piper voice config ({exc!r} missing or unreadable)."
+        ) from None
+    voice_id = (name or _voice_name(path.stem)).lower()
+    if not voice_id.replace("_", "").replace("-", "").isalnum():
+        raise click.BadParameter(f"{voice_id!r}: use letters, digits, '-' and '_'.", param_hint="--name")
+    settings = Settings.from_env(home=home)
+    from voicewire.engines.registry import build_catalog
+
+    try:
+        build_catalog(settings).resolve(voice_id)
+        raise click.BadParameter(f"a voice or alias {voice_id!r} exists already; pick another --name.")
+    except VoicewireError:
+        pass
+    folder = settings.voices_dir / "piper"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, folder / f"{voice_id}.onnx")
+    shutil.copyfile(config, folder / f"{voice_id}.onnx.json")
+    click.echo(f"Added voice {voice_id!r} (model lightning_v3.1_pro); restart the server to serve it.")
+
+
+def _voice_name(stem: str) -> str:
+    parts = stem.split("-")
+    return parts[1] if len(parts) == 3 and "_" in parts[0] else stem
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--name", default="default", show_default=True)
+@click.option("--units", type=int, default=1, show_default=True, help="Concurrency units of the key.")
+@home_option
+def keys_create(name: str, units: int, home: Path | None) -> None:
+    """Print a new key on stdout (the only time it is shown)."""
+    store = _open_store(Settings.from_env(home=home))
+    _, key = store.create(name, units)
+    click.echo(key)
+
+
+@keys.command("list")
+@home_option
+def keys_list(home: Path | None) -> None:
+    """Every key: id, name, units, created, status."""
+    store = _open_store(Settings.from_env(home=home))
+    click.echo(f"{'KEY ID':<10} {'NAME':<20} {'UNITS':>5}  {'CREATED':<20} STATUS")
+    for k in store.list():
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(k.created_at))
+        click.echo(f"{k.key_id:<10} {k.name:<20} {k.units:>5}  {created:<20} {'active' if k.active else 'revoked'}")
+
+
+@keys.command("revoke")
+@click.argument("ref")
+@home_option
+def keys_revoke(ref: str, home: Path | None) -> None:
+    """Revoke the key with key id or name REF."""
+    record = _open_store(Settings.from_env(home=home)).revoke(ref)
+    click.echo(f"Revoked key {record.key_id} ({record.name}).")
+
+
+def _open_store(settings: Settings) -> Any:
+    from voicewire.auth.sqlite import SqliteKeyStore
+
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"VOICEWIRE_HOME {str(settings.home)!r} cannot be created: {exc.strerror}.") from None
+    return SqliteKeyStore(settings.db_path)
+
+
+@main.group()
+def bench() -> None:
+    """Measure speed and memory (figures go in BENCHMARKS.md)."""
+
+
+@bench.command("engines")
+@click.option("--threads", default="1,2", show_default=True, help="onnxruntime threads to try, comma-separated.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_engines(threads: str, as_json: bool) -> None:
+    """Real-time factor of each engine (sequential, one stream) and first-clause latency."""
+    from voicewire.bench.engines import bench_engine
+    from voicewire.engines.hibari import HibariEngine
+    from voicewire.engines.piper import PiperEngine
+
+    rows = []
+    for n in (int(t) for t in threads.split(",")):
+        for engine, voice in ((HibariEngine(threads=n), "heart"), (PiperEngine(threads=n), "joe")):
+            rows.append({"threads": n, **bench_engine(engine, voice)})
+            engine.close()
+    _print_rows(rows, as_json)
+
+
+@bench.command("sync")
+@click.option("--url", default=None, help="A running server; by default one is started for the run.")
+@click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url.")
+@click.option("--repeat", default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_sync_cmd(url: str | None, key: str | None, repeat: int, as_json: bool) -> None:
+    """TTFB and total time of POST /waves/v1/tts for a short and a long text; server RSS."""
+    import contextlib
+
+    from voicewire.bench.corpus import LONG_TEXT, SHORT_TEXT
+    from voicewire.bench.http import bench_sync
+    from voicewire.bench.server import BenchServer, rss_mb, spawn_server
+
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            server = stack.enter_context(spawn_server())
+        else:
+            if not key:
+                raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+            server = BenchServer(url, key, 0)
+        loaded = rss_mb(server.pid) if server.pid else {}
+        rows = []
+        for voice in ("heart", "magnus"):
+            for text in (SHORT_TEXT, LONG_TEXT):
+                for fmt, rate in (("pcm", 24000), ("mp3", 44100)):
+                    rows.append(bench_sync(server.url, server.key, text, voice, fmt, rate, repeat))
+        after = rss_mb(server.pid) if server.pid else {}
+    _print_rows(rows, as_json)
+    if loaded:
+        click.echo(f"server RSS with both engines loaded: {loaded['rss_mb']} MB; after the run: "
+                   f"{after['rss_mb']} MB (peak {after['peak_rss_mb']} MB)")  # fmt: skip
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(str(r.get(c)).ljust(widths[c]) for c in columns))
