@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,30 +14,9 @@ from smallestai.core.api_error import ApiError
 from smallestai.environment import SmallestAIEnvironment
 
 from support.decode import decode, rms_db
-from support.server import RunningServer, start_server
+from support.server import RunningServer
 
 TEXT = "The quick brown fox jumps over the lazy dog."
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    home = tmp_path_factory.mktemp("sync-home")
-    broken = home / "voices" / "piper"
-    broken.mkdir(parents=True)
-    # A voice whose model is corrupt: loading it fails inside onnxruntime (an engine failure).
-    from voicewire.engines.piper import bundled_voices
-
-    shutil.copyfile(bundled_voices()[0].config, broken / "broken.onnx.json")
-    (broken / "broken.onnx").write_bytes(b"this is not an onnx model")
-    # hibari's downloader is pointed at a dead proxy: the "offline" path is tested whatever the network.
-    offline = {
-        "HIBARI_HOME": str(home / "hibari"),
-        "https_proxy": "http://127.0.0.1:9",
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-    }
-    running = start_server(home, extra_env={"VOICEWIRE_MAX_TEXT_CHARS": "500", **offline})
-    yield running
-    running.stop()
 
 
 def sdk(server: RunningServer, http: httpx.Client, key: str) -> SmallestAI:

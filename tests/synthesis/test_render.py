@@ -1,0 +1,156 @@
+"""TurnRenderer and trim, fed synthetic engine audio so every sample is known."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import miniaudio
+import numpy as np
+import pytest
+
+from voicewire.engines.base import EngineAudio
+from voicewire.synthesis.render import PAUSES, TurnRenderer, pause_after, trim
+from voicewire.synthesis.units import prepare, prepare_all
+
+RATE = 24_000
+
+
+def tone(seconds: float, freq: float = 220.0, level: float = 0.3) -> np.ndarray:
+    t = np.arange(round(seconds * RATE)) / RATE
+    return (level * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * RATE), np.float32)
+
+
+def engine_audio(lead: float, speech: list[float], gap: float, tail: float) -> EngineAudio:
+    """Silence, then one tone burst per word separated by ``gap``, then silence; spans are exact."""
+    parts, spans, pos = [silence(lead)], [], round(lead * RATE)
+    for i, seconds in enumerate(speech):
+        burst = tone(seconds)
+        spans.append((pos, pos + len(burst)))
+        parts.append(burst)
+        pos += len(burst)
+        if i < len(speech) - 1:
+            parts.append(silence(gap))
+            pos += round(gap * RATE)
+    parts.append(silence(tail))
+    return EngineAudio(
+        samples=np.concatenate(parts), sample_rate=RATE, word_spans=tuple(spans), lead=round(lead * RATE)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "pause"),
+    [("Hello there.", "sentence"), ("Really?", "sentence"), ('He said "go!"', "sentence"), ("Wait…", "sentence"),
+     ("Hello there,", "clause"), ("first; second;", "clause"), ("Streaming delivers audio", "none")],
+)  # fmt: skip
+def test_pause_follows_the_last_punctuation(text: str, pause: str) -> None:
+    assert pause_after(text) == PAUSES[pause]
+
+
+def test_trim_cuts_at_the_onset_and_sets_the_pause() -> None:
+    audio = engine_audio(lead=0.35, speech=[0.4], gap=0.0, tail=0.6)
+    out, start = trim(audio, 0.30)
+    onset = round(0.35 * RATE)
+    assert onset - round(0.004 * RATE) <= start < onset  # a few ms of pre-roll, no more
+    expected = (onset + round(0.4 * RATE)) - start + round(0.30 * RATE)  # speech, then the pause
+    assert abs(len(out) - expected) <= 2  # the last loud sample is within a sample of the tone's end
+    assert out[0] == 0.0 and abs(out[-1]) < 1e-6  # faded in from and out to silence
+
+
+def test_trim_pads_when_the_model_left_too_little_silence() -> None:
+    audio = engine_audio(lead=0.05, speech=[0.3], gap=0.0, tail=0.01)
+    out, start = trim(audio, 0.30)
+    end_of_speech = round(0.05 * RATE) + round(0.3 * RATE) - start
+    assert len(out) >= end_of_speech + round(0.29 * RATE)
+    assert np.all(out[end_of_speech + 10 :] == 0)
+
+
+def test_silent_audio_trims_to_nothing() -> None:
+    out, _ = trim(EngineAudio(samples=np.zeros(5000, np.float32), sample_rate=RATE, word_spans=()), 0.3)
+    assert out.size == 0
+
+
+def test_word_timestamps_are_relative_to_the_turn_and_monotonic() -> None:
+    units = list(prepare_all(["Hello there,", "how are you?"]))
+    renderer = TurnRenderer("pcm", RATE)
+    first = renderer.add(units[0], engine_audio(0.35, [0.3, 0.3], gap=0.05, tail=0.4))
+    second = renderer.add(units[1], engine_audio(0.35, [0.2, 0.1, 0.25], gap=0.05, tail=0.4))
+    tail = renderer.finish()
+    words = first.words + second.words
+    assert [w.word for w in words] == ["Hello", "there,", "how", "are", "you?"]
+    assert [w.index for w in words] == [0, 1, 2, 3, 4]
+    total = (len(first.audio) + len(second.audio) + len(tail)) / 2 / RATE
+    # The first word starts right after the trimmed lead: a few ms in, not 350 ms.
+    assert 0.0 < words[0].start < 0.005
+    assert abs((words[0].end - words[0].start) - 0.3) < 1e-3
+    for a, b in zip(words, words[1:], strict=False):
+        assert a.start <= a.end <= b.start
+    assert words[-1].end <= total
+    # The second unit starts after the first unit's speech plus the clause pause.
+    first_speech_end = words[1].end
+    assert abs(words[2].start - (first_speech_end + PAUSES["clause"])) < 0.01
+
+
+def test_a_word_with_nothing_spoken_gets_a_point_where_it_stands() -> None:
+    unit = prepare("Hello 🙂 world")  # the emoji is no client word; both words get spans
+    assert unit.client_words == ("Hello", "world")
+    renderer = TurnRenderer("pcm", RATE)
+    words = renderer.add(unit, engine_audio(0.1, [0.2, 0.2], gap=0.05, tail=0.1)).words
+    assert words[0].end <= words[1].start
+
+
+def test_one_wav_header_per_turn_and_none_without_audio() -> None:
+    renderer = TurnRenderer("wav", RATE)
+    units = list(prepare_all(["One.", "Two."]))
+    parts = [renderer.add(u, engine_audio(0.1, [0.2], 0.0, 0.1)).audio for u in units] + [renderer.finish()]
+    stream = b"".join(parts)
+    assert stream.count(b"RIFF") == 1 and parts[0][:4] == b"RIFF" and parts[1][:4] != b"RIFF"
+    with wave.open(io.BytesIO(stream)) as w:  # stdlib reads a length-unknown header up to the data's end
+        assert w.getframerate() == RATE and len(w.readframes(w.getnframes())) > RATE * 2 * 0.5
+
+    empty = TurnRenderer("wav", RATE)
+    assert empty.add(prepare("..."), EngineAudio(samples=np.zeros(0, np.float32), sample_rate=RATE,
+                                                  word_spans=())).audio == b""  # fmt: skip
+    assert empty.finish() == b""
+
+
+def test_mp3_turn_is_one_stream_at_the_requested_rate() -> None:
+    renderer = TurnRenderer("mp3", 44100)
+    units = list(prepare_all(["One two.", "Three four.", "Five six."]))
+    stream = b"".join(renderer.add(u, engine_audio(0.1, [0.3, 0.3], 0.05, 0.1)).audio for u in units)
+    stream += renderer.finish()
+    decoded = miniaudio.mp3_read_s16(stream)
+    assert decoded.sample_rate == 44100
+    assert abs(len(decoded.samples) / 44100 - renderer.seconds) < 0.2
+
+
+def test_resampling_keeps_time() -> None:
+    unit = prepare("Hello there.")
+    renderer = TurnRenderer("pcm", 8000)
+    out = renderer.add(unit, engine_audio(0.1, [0.5, 0.5], 0.05, 0.1)).audio + renderer.finish()
+    assert abs(len(out) / 2 / 8000 - renderer.seconds) < 0.002
+
+
+def test_joins_have_no_clicks() -> None:
+    """Units cut mid-tone still join smoothly: the step at each join is within the local signal's range."""
+    renderer = TurnRenderer("pcm", RATE)
+    units = list(prepare_all(["One,", "two,", "three."]))
+    pieces = [renderer.add(u, engine_audio(0.0, [0.3], 0.0, 0.0)).audio for u in units]
+    signal = np.frombuffer(b"".join(pieces), "<i2").astype(np.float64)
+    joins = np.cumsum([len(p) // 2 for p in pieces])[:-1]
+    for j in joins:
+        step = abs(signal[j] - signal[j - 1])
+        local = np.max(np.abs(np.diff(signal[j - 48 : j + 48])))
+        assert step <= local + 1
+
+
+def test_a_turn_has_one_sample_rate() -> None:
+    renderer = TurnRenderer("pcm", RATE)
+    renderer.add(prepare("One."), engine_audio(0.1, [0.2], 0.0, 0.1))
+    other = EngineAudio(samples=tone(0.2), sample_rate=22050, word_spans=((0, 100),))
+    with pytest.raises(ValueError, match="one voice per turn"):
+        renderer.add(prepare("Two."), other)
