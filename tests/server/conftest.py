@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+
 from support.server import RunningServer, start_server
 
 
@@ -28,5 +29,3 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(home, extra_env={"VOICEWIRE_MAX_TEXT_CHARS": "500", **offline})
     yield running
     running.stop()
-
-

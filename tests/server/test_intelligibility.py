@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pytest
+
 from support.judge import MAX_CORPUS_WER, corpus_wer, transcribe
 from support.sentences import ALL
 from support.server import RunningServer

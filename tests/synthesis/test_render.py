@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import wave
 
 import miniaudio
@@ -87,7 +88,7 @@ def test_word_timestamps_are_relative_to_the_turn_and_monotonic() -> None:
     # The first word starts right after the trimmed lead: a few ms in, not 350 ms.
     assert 0.0 < words[0].start < 0.005
     assert abs((words[0].end - words[0].start) - 0.3) < 1e-3
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         assert a.start <= a.end <= b.start
     assert words[-1].end <= total
     # The second unit starts after the first unit's speech plus the clause pause.

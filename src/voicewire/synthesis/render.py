@@ -23,6 +23,7 @@ import numpy as np
 from voicewire.audio.encoders import Encoder, make_encoder
 from voicewire.audio.resample import StreamResampler
 from voicewire.engines.base import EngineAudio, Samples
+from voicewire.protocol.frames import WordTiming
 from voicewire.synthesis.units import PreparedUnit
 
 __all__ = ["PAUSES", "Rendered", "TurnRenderer", "WordTiming", "trim"]
@@ -34,16 +35,6 @@ PAUSES = {"sentence": 0.30, "clause": 0.16, "none": 0.05}
 """Silence after a unit by how it ends, in seconds (natural reading pauses)."""
 _SENTENCE_END = ".!?…"
 _CLAUSE_END = ",;:—-"
-
-
-@dataclass(frozen=True, slots=True)
-class WordTiming:
-    index: int
-    """Position of the word in the turn, from 0."""
-    word: str
-    """The word as the client wrote it."""
-    start: float
-    end: float
 
 
 @dataclass(frozen=True, slots=True)
