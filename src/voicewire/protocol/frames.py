@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,8 +58,9 @@ def word_frame(request_id: str, timing: WordTiming, ids: Mapping[str, str]) -> F
         "data": {
             "id": timing.index,
             "word": timing.word,
-            "start": round(timing.start, 3),
-            "end": round(timing.end, 3),
+            # Floored, not rounded: a word that ends with the audio must not end after it.
+            "start": math.floor(timing.start * 1000) / 1000,
+            "end": math.floor(timing.end * 1000) / 1000,
         },
     }
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from voicewire.auth.sqlite import SqliteKeyStore
 from voicewire.auth.store import KeyStore
@@ -20,7 +20,9 @@ from voicewire.engines.registry import build_catalog
 from voicewire.exceptions import NotFound
 from voicewire.server import http
 from voicewire.server.errors import error_response
+from voicewire.server.live import live_socket
 from voicewire.server.services import Services
+from voicewire.server.sse import sse_stream
 from voicewire.synthesis.pool import SynthesisPool
 
 __all__ = ["create_app"]
@@ -56,6 +58,10 @@ def create_app(
     routes = [
         Route("/waves/v1/tts", http.synthesize, methods=["POST"]),
         Route("/waves/v1/lightning-v3.1/get_speech", http.synthesize, methods=["POST"]),
+        Route("/waves/v1/tts/live", sse_stream, methods=["POST"]),
+        Route("/waves/v1/lightning-v3.1/stream", sse_stream, methods=["POST"]),
+        WebSocketRoute("/waves/v1/tts/live", live_socket),
+        WebSocketRoute("/waves/v1/lightning-v3.1/get_speech/stream", live_socket),
         Route("/waves/v1/voice/get-all-models", http.all_models, methods=["GET"]),
         Route("/waves/v1/health", http.health, methods=["GET"]),
         Route("/waves/v1/{model}/get_voices", http.get_voices, methods=["GET"]),
