@@ -96,6 +96,8 @@ def speak(text: str | None, text_file: Any, output: Path, voice: str, model: str
 
     if (text is None) == (text_file is None):
         raise click.UsageError("Give the text as an argument or with -f FILE (one of them).")
+    if not output.parent.is_dir():  # before synthesis, not after it
+        raise click.BadParameter(f"folder {str(output.parent)!r} does not exist.", param_hint="'-o' / '--output'")
     body = {
         "text": text if text is not None else text_file.read(),
         "voice_id": voice,
@@ -112,6 +114,7 @@ def speak(text: str | None, text_file: Any, output: Path, voice: str, model: str
     units = prepare_text(request.text)
     out_fmt = request.settings.output_format
     renderer = TurnRenderer("pcm" if out_fmt == "wav" else out_fmt, request.settings.sample_rate)
+    resolved.engine.load(resolved.info.voice_id)  # so the figure printed below is synthesis speed
     started = time.perf_counter()
     pieces: list[bytes] = []
     total = sum(len(u.text) + 1 for u in units)
@@ -123,10 +126,13 @@ def speak(text: str | None, text_file: Any, output: Path, voice: str, model: str
     data = b"".join(pieces)
     if out_fmt == "wav":
         data = wav_file(data, request.settings.sample_rate)
-    output.write_bytes(data)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise ConfigError(f"Cannot write {str(output)!r}: {exc.strerror}.") from None
     elapsed = time.perf_counter() - started
     click.echo(f"Wrote {output} ({renderer.seconds:.1f} s of audio in {elapsed:.1f} s, "
-               f"{renderer.seconds / max(elapsed, 1e-9):.0f}x real time).", err=True)  # fmt: skip
+               f"{renderer.seconds / max(elapsed, 1e-9):.1f}x real time).", err=True)  # fmt: skip
 
 
 @main.group(invoke_without_command=True)
@@ -185,9 +191,12 @@ def voices_add(path: Path, name: str | None, home: Path | None) -> None:
     except VoicewireError:
         pass
     folder = settings.voices_dir / "piper"
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, folder / f"{voice_id}.onnx")
-    shutil.copyfile(config, folder / f"{voice_id}.onnx.json")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, folder / f"{voice_id}.onnx")
+        shutil.copyfile(config, folder / f"{voice_id}.onnx.json")
+    except OSError as exc:
+        raise ConfigError(f"Cannot add the voice to {str(folder)!r} (VOICEWIRE_HOME): {exc.strerror}.") from None
     click.echo(f"Added voice {voice_id!r} (model lightning_v3.1_pro); restart the server to serve it.")
 
 
@@ -208,7 +217,10 @@ def keys() -> None:
 def keys_create(name: str, units: int, home: Path | None) -> None:
     """Print a new key on stdout (the only time it is shown)."""
     store = _open_store(Settings.from_env(home=home))
-    _, key = store.create(name, units)
+    try:
+        _, key = store.create(name, units)
+    finally:
+        store.close()
     click.echo(key)
 
 
@@ -217,8 +229,12 @@ def keys_create(name: str, units: int, home: Path | None) -> None:
 def keys_list(home: Path | None) -> None:
     """Every key: id, name, units, created, status."""
     store = _open_store(Settings.from_env(home=home))
+    try:
+        records = store.list()
+    finally:
+        store.close()
     click.echo(f"{'KEY ID':<10} {'NAME':<20} {'UNITS':>5}  {'CREATED':<20} STATUS")
-    for k in store.list():
+    for k in records:
         created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(k.created_at))
         click.echo(f"{k.key_id:<10} {k.name:<20} {k.units:>5}  {created:<20} {'active' if k.active else 'revoked'}")
 
@@ -228,7 +244,11 @@ def keys_list(home: Path | None) -> None:
 @home_option
 def keys_revoke(ref: str, home: Path | None) -> None:
     """Revoke the key with key id or name REF."""
-    record = _open_store(Settings.from_env(home=home)).revoke(ref)
+    store = _open_store(Settings.from_env(home=home))
+    try:
+        record = store.revoke(ref)
+    finally:
+        store.close()
     click.echo(f"Revoked key {record.key_id} ({record.name}).")
 
 
