@@ -1,0 +1,47 @@
+"""Joins between units of real engine audio: no clicks, at the engine rate and resampled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicewire.engines.base import Engine
+from voicewire.synthesis.render import TurnRenderer
+from voicewire.synthesis.units import prepare_all
+from voicewire.text.chunker import Chunker
+
+TEXT = (
+    "Streaming delivers audio in real time for voice assistants. It starts at once, sentence by sentence, "
+    "and the listener never hears where one unit ends and the next begins."
+)
+
+
+def streamed_units(text: str) -> list[str]:
+    """The units a word-by-word LLM stream produces."""
+    chunker = Chunker()
+    units: list[str] = []
+    for word in text.split():
+        units += chunker.add(word + " ")
+    return units + chunker.flush()
+
+
+@pytest.mark.parametrize("engine_name", ["hibari", "piper"])
+@pytest.mark.parametrize("rate", [None, 44100, 8000])
+def test_no_click_at_any_join(request: pytest.FixtureRequest, engine_name: str, rate: int | None) -> None:
+    engine: Engine = request.getfixturevalue(f"{engine_name}_engine")
+    voice = "heart" if engine_name == "hibari" else "joe"
+    units = list(prepare_all(streamed_units(TEXT)))
+    assert len(units) >= 3
+    out_rate = rate or next(v.sample_rate for v in engine.voices() if v.voice_id == voice)
+    renderer = TurnRenderer("pcm", out_rate)
+    pieces = [renderer.add(u, engine.synthesize(u.words, voice)).audio for u in units]
+    pieces.append(renderer.finish())
+    signal = np.frombuffer(b"".join(pieces), "<i2").astype(np.float64)
+    joins = np.cumsum([len(p) // 2 for p in pieces])[:-2]
+    window = max(8, out_rate // 500)  # 2 ms each side
+    for j in joins:
+        step = abs(signal[j] - signal[j - 1])
+        local = np.max(np.abs(np.diff(signal[j - window : j + window])))
+        around = np.max(np.abs(signal[j - window : j + window]))
+        assert step <= local + 1, (j, step, local)
+        assert around < 0.01 * 32768, "joins sit in near-silence"
