@@ -12,7 +12,7 @@ import pytest
 from voicewire.engines.base import Engine
 from voicewire.exceptions import UnknownVoice
 
-SENTENCE = "The birch canoe slid on the smooth planks, and the crowd cheered loudly.".split()  # noqa: SIM905
+SENTENCE = "The birch canoe slid on the smooth planks, and the crowd cheered loudly.".split()
 
 
 @pytest.fixture(params=["hibari", "piper"])
