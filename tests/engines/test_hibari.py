@@ -17,7 +17,7 @@ def test_duration_output_leaves_the_audio_bit_identical(hibari_engine: HibariEng
 
     reference = Hibari(voice="heart")
     loaded = hibari_engine._voice("heart")
-    ids, _, _ = hibari_engine._phonemize(loaded.g2p, ["Hello", "there,", "how", "are", "you?"])
+    ids = hibari_engine._phonemize(loaded.g2p, ["Hello", "there,", "how", "are", "you?"]).ids
     feeds = {"ids": np.asarray([ids], np.int64), "speed": np.asarray([1.0], np.float32)}
     ours = loaded.session.run(None, feeds)
     theirs = reference.sess.run(None, feeds)

@@ -16,7 +16,7 @@ def test_durations_sum_to_the_audio(piper_engine: PiperEngine) -> None:
     from voicewire.engines.phoneme_align import assign_owners
     from voicewire.engines.piper import _ids
 
-    ids, _ = _ids(phonemes, assign_owners(phonemes, [""] * len(words)), loaded.id_map)
+    ids, _, _ = _ids(phonemes, assign_owners(phonemes, [""] * len(words)), loaded.id_map)
     scales = np.asarray([0.667, 1.0, 0.8], np.float32)
     audio, frames = loaded.session.run(None, {"input": np.asarray([ids], np.int64),
                                               "input_lengths": np.asarray([len(ids)], np.int64),

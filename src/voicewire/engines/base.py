@@ -112,31 +112,41 @@ def spans_from_durations(
     owner: Sequence[int | None],
     n_words: int,
     scale: int,
+    *,
+    lead_in: Sequence[int | None] | None = None,
+    lead_share: float = 1.0,
 ) -> tuple[tuple[int, int], ...]:
     """Per-word sample spans from per-symbol durations.
 
     ``owner[k]`` is the input word that symbol ``k`` belongs to (None for pads, pauses and
-    punctuation); ``durations[k] * scale`` is the number of samples symbol ``k`` lasts. A word with no
-    symbol of its own gets an empty span where it would have been.
+    punctuation); ``durations[k] * scale`` is the number of samples symbol ``k`` lasts.
+    ``lead_in[k]`` names the word that a between-words symbol (a space) leads into: in both models
+    the next word already sounds during the space, so the last ``lead_share`` of it counts as the
+    start of that word (measured against a word-by-word reference: without it starts are 50-90 ms
+    late). A word with no symbol of its own gets an empty span where it would have been.
     """
-    ends = np.cumsum(np.asarray(durations, dtype=np.int64)) * scale
-    starts = ends - np.asarray(durations, dtype=np.int64) * scale
-    first: list[int | None] = [None] * n_words
+    lengths = np.asarray(durations, dtype=np.int64) * scale
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    first: list[float | None] = [None] * n_words
     last: list[int | None] = [None] * n_words
     for k, word in enumerate(owner):
         if word is None:
             continue
         if first[word] is None:
-            first[word] = int(starts[k])
+            first[word] = float(starts[k])
         last[word] = int(ends[k])
+    for k, word in enumerate(lead_in or ()):
+        if word is not None and first[word] is not None:
+            first[word] = min(first[word] or 0.0, float(ends[k]) - lead_share * float(lengths[k]))
     spans: list[tuple[int, int]] = []
     cursor = 0
     for i in range(n_words):
-        start, end = first[i], last[i]
-        if start is None or end is None:
+        begin, end = first[i], last[i]
+        if begin is None or end is None:
             spans.append((cursor, cursor))
             continue
-        start = max(start, cursor)
-        spans.append((start, max(start, end)))
-        cursor = max(start, end)
+        a = max(round(begin), cursor)
+        spans.append((a, max(a, end)))
+        cursor = max(a, end)
     return tuple(spans)

@@ -38,6 +38,14 @@ GAIN = 1.4  # heart speaks at about -25 dBFS RMS (peaks ~0.35); this brings it n
 
 
 @dataclass(frozen=True)
+class _Phonemes:
+    ids: list[int]
+    owner: list[int | None]
+    lead_in: list[int | None]
+    text: str
+
+
+@dataclass(frozen=True)
 class _Loaded:
     session: Any  # onnxruntime.InferenceSession with the duration output
     g2p: Any  # hibari.g2p.G2P
@@ -159,7 +167,8 @@ class HibariEngine(Engine):
             raise EngineError(f"hibari failed on voice {voice_id!r}: {exc}") from exc
 
     def _run(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
-        ids, owner, phonemes = self._phonemize(loaded.g2p, words)
+        ph = self._phonemize(loaded.g2p, words)
+        ids = ph.ids
         if len(ids) - 2 > MAX_PHONEMES and len(words) > 1:
             return self._run_halves(loaded, words, speed)
         if len(ids) < 3:  # nothing but pads: hibari itself returns no audio here
@@ -177,10 +186,12 @@ class HibariEngine(Engine):
         return EngineAudio(
             samples=audio,
             sample_rate=SAMPLE_RATE,
-            word_spans=spans_from_durations(durations, owner, len(words), SAMPLES_PER_UNIT),
+            word_spans=spans_from_durations(
+                durations, ph.owner, len(words), SAMPLES_PER_UNIT, lead_in=ph.lead_in, lead_share=1.0
+            ),
             lead=int(durations[0]) * SAMPLES_PER_UNIT,
             tail=int(durations[-1]) * SAMPLES_PER_UNIT,
-            phonemes=phonemes,
+            phonemes=ph.text,
         )
 
     def _run_halves(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
@@ -199,27 +210,31 @@ class HibariEngine(Engine):
             phonemes=first.phonemes + " " + second.phonemes,
         )
 
-    def _phonemize(self, g2p: Any, words: Sequence[str]) -> tuple[list[int], list[int | None], str]:
-        """Phoneme ids (with both pads) and, for each id, the input word it belongs to."""
+    def _phonemize(self, g2p: Any, words: Sequence[str]) -> _Phonemes:
+        """Phoneme ids (with both pads) and, for each id, the input word it belongs to or leads into."""
         vocab = self._vocab_map()
         tokens = g2p.phonemize_tokens(g2p.tokenize(" ".join(words)))
-        chars: list[tuple[str, int | None]] = []
+        chars: list[tuple[str, int | None, int | None]] = []  # symbol, owner word, word it leads into
         word = 0
+        last = len(words) - 1
         for tk in tokens:
             ps = tk.phonemes if tk.phonemes is not None else g2p.unk
-            mine = None if all(c in PAUSE_SYMBOLS for c in ps) else min(word, len(words) - 1)
-            chars.extend((c, mine) for c in ps)
+            mine = None if all(c in PAUSE_SYMBOLS for c in ps) else min(word, last)
+            chars.extend((c, mine, None) for c in ps)
             if tk.whitespace:
-                chars.append((" ", None))
                 word += 1
+                chars.append((" ", None, min(word, last)))
         while chars and chars[-1][0] == " ":
             chars.pop()
         while chars and chars[0][0] == " ":
             chars.pop(0)
-        kept = [(vocab[c], w) for c, w in chars if c in vocab]
-        ids = [0, *(i for i, _ in kept), 0]
-        owner: list[int | None] = [None, *(w for _, w in kept), None]
-        return ids, owner, "".join(c for c, _ in chars)
+        kept = [(vocab[c], w, lead) for c, w, lead in chars if c in vocab]
+        return _Phonemes(
+            ids=[0, *(i for i, _, _ in kept), 0],
+            owner=[None, *(w for _, w, _ in kept), None],
+            lead_in=[None, *(lead for _, _, lead in kept), None],
+            text="".join(c for c, _, _ in chars),
+        )
 
     def _vocab_map(self) -> dict[str, int]:
         if self._vocab is None:

@@ -199,7 +199,7 @@ class PiperEngine(Engine):
         rate = int(loaded.config["audio"]["sample_rate"])
         phonemes, alone = self._phonemize(loaded, words)
         owners = assign_owners(phonemes, alone)
-        ids, id_owner = _ids(phonemes, owners, loaded.id_map)
+        ids, id_owner, id_lead = _ids(phonemes, owners, loaded.id_map)
         if len(ids) <= 3:
             return EngineAudio(
                 samples=np.zeros(0, np.float32), sample_rate=rate, word_spans=tuple((0, 0) for _ in words)
@@ -226,7 +226,9 @@ class PiperEngine(Engine):
         return EngineAudio(
             samples=samples.astype(np.float32, copy=False),
             sample_rate=rate,
-            word_spans=spans_from_durations(frames, id_owner, len(words), hop),
+            # Half of a space leads into the next word: measured against a word-by-word reference,
+            # Piper's next word starts sounding during the second half of the space.
+            word_spans=spans_from_durations(frames, id_owner, len(words), hop, lead_in=id_lead, lead_share=0.5),
             lead=int(frames[0] + frames[1]) * hop,
             tail=int(frames[-1]) * hop,
             phonemes="".join(phonemes),
@@ -257,20 +259,28 @@ class PiperEngine(Engine):
 
 def _ids(
     phonemes: Sequence[str], owners: Sequence[int | None], id_map: dict[str, list[int]]
-) -> tuple[list[int], list[int | None]]:
-    """piper's id layout: BOS PAD (phoneme PAD)* EOS, with the owner word of every id."""
+) -> tuple[list[int], list[int | None], list[int | None]]:
+    """piper's id layout: BOS PAD (phoneme PAD)* EOS, with each id's owner word and, for the ids of
+    a space between words, the word that follows it."""
     pad = id_map["_"]
     ids = [*id_map["^"], *pad]
     owner: list[int | None] = [None] * len(ids)
-    for p, who in zip(phonemes, owners, strict=True):
+    lead: list[int | None] = [None] * len(ids)
+    following: list[int | None] = [None] * len(owners)  # the next owned symbol's word, from each position
+    for k in range(len(owners) - 2, -1, -1):
+        following[k] = owners[k + 1] if owners[k + 1] is not None else following[k + 1]
+    for k, (p, who) in enumerate(zip(phonemes, owners, strict=True)):
         if p not in id_map:
             continue
         piece = [*id_map[p], *pad]
+        nxt = following[k] if p == " " else None
         ids.extend(piece)
         owner.extend([who] * len(piece))
+        lead.extend([nxt] * len(piece))
     ids.extend(id_map["$"])
     owner.extend([None] * len(id_map["$"]))
-    return ids, owner
+    lead.extend([None] * len(id_map["$"]))
+    return ids, owner, lead
 
 
 def _merge_clusters(symbols: list[str], clusters: frozenset[tuple[str, ...]]) -> list[str]:

@@ -124,6 +124,10 @@ class TurnRenderer:
         return head + self._encoder.encode(samples)
 
     def _timings(self, unit: PreparedUnit, audio: EngineAudio, start: int, length: int) -> tuple[WordTiming, ...]:
+        """Word times from the model's spans, with two corrections measured against a word-by-word
+        reference: the unit's first word starts where the trimmed audio does (its onset smears into
+        the model's lead pad), and a word before a pause ends with its last audible sample (hibari
+        gives a phrase-final phoneme up to 300 ms, mostly silence)."""
         rate = audio.sample_rate
         base = self._elapsed
         spans: list[list[int]] = [[] for _ in unit.client_words]
@@ -132,12 +136,27 @@ class TurnRenderer:
                 spans[spoken.source].extend((a, b))
         out = []
         cursor = 0
+        last = len(unit.client_words) - 1
+        starts = [min(sp) if sp else None for sp in spans]
         for j, word in enumerate(unit.client_words):
             if spans[j]:
-                a = min(max(min(spans[j]) - start, cursor), length)
-                b = min(max(max(spans[j]) - start, a), length)
+                a, b = min(spans[j]), max(spans[j])
+                if j == last or pause_after(word) > PAUSES["none"]:
+                    # The word owns what is audible until the next word starts (or the unit ends).
+                    following = next((x for x in starts[j + 1 :] if x is not None), len(audio.samples))
+                    b = _last_audible(audio.samples, a, max(b, following))
+                a = min(max(a - start, cursor), length)
+                if j == 0:
+                    a = min(a, round(PREROLL_S * rate))
+                b = min(max(b - start, a), length)
             else:  # a word nothing was spoken for: a point where it stands
                 a = b = cursor
             cursor = a
             out.append(WordTiming(unit.first_word + j, word, (base + a) / rate, (base + b) / rate))
         return tuple(out)
+
+
+def _last_audible(samples: Samples, a: int, b: int) -> int:
+    """One past the last sample above speech level in ``samples[a:b]`` (``b`` if none is)."""
+    loud = np.flatnonzero(np.abs(samples[a:b]) > SPEECH_LEVEL)
+    return a + int(loud[-1]) + 1 if loud.size else b
