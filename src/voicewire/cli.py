@@ -317,6 +317,32 @@ def bench_sync_cmd(url: str | None, key: str | None, repeat: int, as_json: bool)
                    f"{after['rss_mb']} MB (peak {after['peak_rss_mb']} MB)")  # fmt: skip
 
 
+@bench.command("live")
+@click.option("--url", default=None, help="A running server; by default one is started for the run.")
+@click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url.")
+@click.option("--turns", default=50, show_default=True, help="Turns per voice and input mode.")
+@click.option("--tokens-per-second", type=float, default=None, help="Pace word-by-word input like an LLM.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_live_cmd(
+    url: str | None, key: str | None, turns: int, tokens_per_second: float | None, as_json: bool
+) -> None:
+    """Time to first audible audio on the live WebSocket: one-shot and word-by-word turns."""
+    import contextlib
+
+    from voicewire.bench.live import run_live_bench
+    from voicewire.bench.server import BenchServer, spawn_server
+
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            server = stack.enter_context(spawn_server())
+        else:
+            if not key:
+                raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+            server = BenchServer(url, key, 0)
+        rows = run_live_bench(server.url, server.key, turns, tokens_per_second=tokens_per_second)
+    _print_rows(rows, as_json)
+
+
 def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
