@@ -33,7 +33,7 @@ from support.sentences import PLAIN
 from support.server import free_port
 from voicewire import __version__
 from voicewire.auth.keys import key_id_of
-from voicewire.auth.sqlite import SqliteKeyStore
+from voicewire.auth.sqlite import SqliteStore
 from voicewire.cli import main
 
 TEXT = "The quick brown fox jumps over the lazy dog."
@@ -160,7 +160,7 @@ def test_keys_create_prints_only_the_key(tmp_path: Path, hibari_home: Path) -> N
     assert KEY_LINE.fullmatch(done.stdout), repr(done.stdout)
     assert done.stderr == ""
     key = done.stdout.strip()
-    store = SqliteKeyStore(tmp_path / "voicewire.db")
+    store = SqliteStore(tmp_path / "voicewire.db")
     try:
         record = store.verify(key)
         assert record is not None and (record.name, record.units, record.active) == ("default", 1, True)
@@ -202,7 +202,7 @@ def test_keys_revoke_by_id_and_by_name(tmp_path: Path, hibari_home: Path) -> Non
     table = key_table(invoke(["keys", "list"], tmp_path, hibari_home).stdout)
     assert {name: status for name, _, status in table.values()} == {"alpha": "revoked", "beta": "revoked",
                                                                     "gamma": "active"}  # fmt: skip
-    store = SqliteKeyStore(tmp_path / "voicewire.db")
+    store = SqliteStore(tmp_path / "voicewire.db")
     try:
         assert store.verify(made["alpha"]) is None and store.verify(made["beta"]) is None
         assert store.verify(made["gamma"]) is not None

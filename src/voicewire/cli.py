@@ -36,6 +36,8 @@ class _Group(click.Group):
 
 home_option = click.option("--home", type=click.Path(path_type=Path), default=None,
                            help="Data folder (keys, added voices, caches). Env: VOICEWIRE_HOME.")  # fmt: skip
+store_option = click.option("--store", default=None, help="Keys, limits and usage: redis://HOST:PORT/DB, or the "
+                            "SQLite file in the home by default. Env: VOICEWIRE_STORE.")  # fmt: skip
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,31 +49,27 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1). Env: VOICEWIRE_HOST.")
 @click.option("--port", type=int, default=None, help="Port (default 8000). Env: VOICEWIRE_PORT.")
+@click.option("--workers", type=int, default=None, help="Server processes on the port (default: one per core).")
 @home_option
+@store_option
 @click.option("--threads", type=int, default=None, help="onnxruntime threads per model session.")
 @click.option("--log-level", default=None, help="debug, info, warning, error.")
-def serve(host: str | None, port: int | None, home: Path | None, threads: int | None, log_level: str | None) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, home: Path | None, store: str | None,
+          threads: int | None, log_level: str | None) -> None:  # fmt: skip
     """Run the server (prints an API key when none exists yet)."""
-    import uvicorn
+    from voicewire.server.run import run
 
-    from voicewire.server.app import create_app
-
-    settings = Settings.from_env(host=host, port=port, home=home, threads=threads, log_level=log_level)
-    store = _open_store(settings)
-    if not store.has_active_key():
-        _, key = store.create("default", 1)
-        click.echo("voicewire: no API key existed, so one was made. It is shown once; keep it:", err=True)
-        click.echo(f"\n    export VOICEWIRE_API_KEY={key}\n", err=True)
-    store.close()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        ws_max_size=4 << 20,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-    )
+    settings = Settings.from_env(host=host, port=port, workers=workers, home=home, store=store, threads=threads,
+                                 log_level=log_level)  # fmt: skip
+    keys = _open_store(settings)
+    try:
+        if not keys.has_active_key():
+            _, key = keys.create("default", 1)
+            click.echo("voicewire: no API key existed, so one was made. It is shown once; keep it:", err=True)
+            click.echo(f"\n    export VOICEWIRE_API_KEY={key}\n", err=True)
+    finally:
+        keys.close()
+    run(settings)
 
 
 @main.command()
@@ -214,25 +212,27 @@ def keys() -> None:
 @click.option("--name", default="default", show_default=True)
 @click.option("--units", type=int, default=1, show_default=True, help="Concurrency units of the key.")
 @home_option
-def keys_create(name: str, units: int, home: Path | None) -> None:
+@store_option
+def keys_create(name: str, units: int, home: Path | None, store: str | None) -> None:
     """Print a new key on stdout (the only time it is shown)."""
-    store = _open_store(Settings.from_env(home=home))
+    opened = _open_store(Settings.from_env(home=home, store=store))
     try:
-        _, key = store.create(name, units)
+        _, key = opened.create(name, units)
     finally:
-        store.close()
+        opened.close()
     click.echo(key)
 
 
 @keys.command("list")
 @home_option
-def keys_list(home: Path | None) -> None:
+@store_option
+def keys_list(home: Path | None, store: str | None) -> None:
     """Every key: id, name, units, created, status."""
-    store = _open_store(Settings.from_env(home=home))
+    opened = _open_store(Settings.from_env(home=home, store=store))
     try:
-        records = store.list()
+        records = opened.list()
     finally:
-        store.close()
+        opened.close()
     click.echo(f"{'KEY ID':<10} {'NAME':<20} {'UNITS':>5}  {'CREATED':<20} STATUS")
     for k in records:
         created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(k.created_at))
@@ -242,24 +242,43 @@ def keys_list(home: Path | None) -> None:
 @keys.command("revoke")
 @click.argument("ref")
 @home_option
-def keys_revoke(ref: str, home: Path | None) -> None:
+@store_option
+def keys_revoke(ref: str, home: Path | None, store: str | None) -> None:
     """Revoke the key with key id or name REF."""
-    store = _open_store(Settings.from_env(home=home))
+    opened = _open_store(Settings.from_env(home=home, store=store))
     try:
-        record = store.revoke(ref)
+        record = opened.revoke(ref)
     finally:
-        store.close()
+        opened.close()
     click.echo(f"Revoked key {record.key_id} ({record.name}).")
 
 
-def _open_store(settings: Settings) -> Any:
-    from voicewire.auth.sqlite import SqliteKeyStore
-
+@keys.command("usage")
+@home_option
+@store_option
+def keys_usage(home: Path | None, store: str | None) -> None:
+    """Requests, characters synthesized and seconds of audio per key (all processes and replicas)."""
+    opened = _open_store(Settings.from_env(home=home, store=store))
     try:
-        settings.home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"VOICEWIRE_HOME {str(settings.home)!r} cannot be created: {exc.strerror}.") from None
-    return SqliteKeyStore(settings.db_path)
+        names = {k.key_id: k.name for k in opened.list()}
+        rows = opened.usage()
+    finally:
+        opened.close()
+    click.echo(f"{'KEY ID':<10} {'NAME':<20} {'REQUESTS':>9} {'CHARACTERS':>11} {'AUDIO SECONDS':>14}")
+    for u in rows:
+        click.echo(f"{u.key_id:<10} {names.get(u.key_id, '?'):<20} {u.requests:>9} {u.characters:>11} "
+                   f"{u.audio_seconds:>14.1f}")  # fmt: skip
+
+
+def _open_store(settings: Settings) -> Any:
+    from voicewire.auth.open import open_store
+
+    if not settings.store:
+        try:
+            settings.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"VOICEWIRE_HOME {str(settings.home)!r} cannot be created: {exc.strerror}.") from None
+    return open_store(settings.store, settings.home)
 
 
 @main.group()

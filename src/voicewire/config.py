@@ -59,6 +59,18 @@ class Settings:
     preload: tuple[str, ...] = ("heart", "joe")
     """Voices loaded at start so the first request does not pay for loading."""
 
+    store: str = ""
+    """Where keys, leases and usage live: empty for the SQLite file in ``home``, or ``redis://...``."""
+
+    lease_ttl: float = 30.0
+    """Seconds a concurrency lease lives without renewal: how soon a crashed process's slots free up."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Server processes on one port (``voicewire serve --workers``), each with its own engines."""
+
+    drain_timeout: float = 30.0
+    """On SIGTERM, how long active turns may run before their sockets are closed with 1001."""
+
     log_level: str = "info"
 
     @property
@@ -117,11 +129,19 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(raw)
+    return value
+
+
 def _voice_list(raw: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in raw.split(",") if v.strip())
 
 
 _positive_int.__name__ = "positive integer"
+_positive_float.__name__ = "positive number"
 _voice_list.__name__ = "comma-separated list of voices"
 
 _CASTS: dict[str, Callable[[str], Any]] = {
@@ -133,6 +153,10 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "synthesis_workers": _positive_int,
     "preload": _voice_list,
     "log_level": str,
+    "store": str,
+    "lease_ttl": _positive_float,
+    "workers": _positive_int,
+    "drain_timeout": float,
 }
 
 

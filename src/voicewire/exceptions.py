@@ -12,6 +12,7 @@
     ├── VoiceUnavailable            a known voice whose weights are not installed (and cannot be fetched)
     ├── EngineError                 an engine failed while synthesizing
     ├── StoreError                  the key store cannot be read or written
+    ├── ShuttingDown                the server is draining before it stops: retry on another replica
     └── ConfigError                 bad settings or an unusable VOICEWIRE_HOME, found at start
 
 Each class has a stable ``code`` string that goes on the wire. Which HTTP status and which
@@ -33,6 +34,7 @@ __all__ = [
     "MalformedMessage",
     "NotFound",
     "RequestError",
+    "ShuttingDown",
     "StoreError",
     "TextTooLong",
     "UnknownVoice",
@@ -127,6 +129,10 @@ class EngineError(VoicewireError):
 
 class StoreError(VoicewireError):
     code = "store_unavailable"
+
+
+class ShuttingDown(VoicewireError):
+    code = "shutting_down"
 
 
 class ConfigError(VoicewireError):

@@ -26,6 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         "https_proxy": "http://127.0.0.1:9",
         "HTTPS_PROXY": "http://127.0.0.1:9",
     }
-    running = start_server(home, extra_env={"VOICEWIRE_MAX_TEXT_CHARS": "500", **offline})
+    running = start_server(home, extra_env={"VOICEWIRE_MAX_TEXT_CHARS": "500", **offline}, units=16)
     yield running
     running.stop()

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from websockets.sync.client import connect
 
-from voicewire.auth.store import MemoryKeyStore
+from voicewire.auth.store import MemoryStore
 from voicewire.config import Settings
 from voicewire.engines.base import Engine, EngineAudio, VoiceInfo
 from voicewire.engines.catalog import Catalog
@@ -54,7 +54,7 @@ class RecordingEngine(Engine):
 class InProcessServer:
     def __init__(self, engine: RecordingEngine, home: Path) -> None:
         self.engine = engine
-        store = MemoryKeyStore()
+        store = MemoryStore()
         _, self.key = store.create("flow", 1)
         settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases={})
         app = create_app(settings, catalog=Catalog([engine], {}), store=store)
@@ -138,7 +138,7 @@ def test_a_slow_reader_makes_synthesis_wait_and_loses_nothing(flow_server: InPro
             if frame["status"] in ("complete", "error"):
                 break
     assert during_pause < sentences * 0.5, f"{during_pause} of {sentences} units made while nobody read"
-    assert frames[-1]["status"] == "complete"
+    assert frames[-1]["status"] == "complete", frames[-1]
     words = [f["data"] for f in frames if f["status"] == "word_timestamp"]
     assert [w["id"] for w in words] == list(range(len(text.split())))
     seconds = sum(len(base64.b64decode(f["data"]["audio"])) for f in frames if f["status"] == "chunk") / 2 / 44100

@@ -58,10 +58,21 @@ class RunningServer:
 
 
 def start_server(home: Path, *args: str, extra_env: dict[str, str] | None = None, wait_ready: bool = True,
-                 timeout: float = 120.0) -> RunningServer:  # fmt: skip
-    """Start ``voicewire serve`` with ``home`` as VOICEWIRE_HOME; returns once it answers (and is ready)."""
+                 timeout: float = 120.0, units: int | None = None) -> RunningServer:  # fmt: skip
+    """Start ``voicewire serve`` with ``home`` as VOICEWIRE_HOME; returns once it answers (and is ready).
+
+    With ``units``, a key with that many concurrency units is made first (tests that run clients side
+    by side need more than the single unit of the key the server prints on an empty home).
+    """
     port = free_port()
-    env = {**os.environ, "VOICEWIRE_HOME": str(home), **(extra_env or {})}
+    env = {**os.environ, "VOICEWIRE_HOME": str(home), "VOICEWIRE_WORKERS": "1", **(extra_env or {})}
+    key = ""
+    if units is not None:
+        from voicewire.auth.open import open_store
+
+        store = open_store(env.get("VOICEWIRE_STORE", ""), home)
+        _, key = store.create("tests", units)
+        store.close()
     log = home / f"server-{port}.log"
     home.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
@@ -72,7 +83,6 @@ def start_server(home: Path, *args: str, extra_env: dict[str, str] | None = None
             env=env,
         )
     deadline = time.monotonic() + timeout
-    key = ""
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"voicewire serve exited with {process.returncode}:\n{log.read_text()}")

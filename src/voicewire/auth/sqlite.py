@@ -1,21 +1,25 @@
-"""SqliteKeyStore: the embedded default, one file under ``VOICEWIRE_HOME``, safe across processes.
+"""SqliteStore: the embedded default, one file under ``VOICEWIRE_HOME``, shared by the processes of a host.
 
-WAL mode lets readers (every request's key check) run while a writer (``voicewire keys create``)
-works; ``busy_timeout`` makes a locked database wait instead of failing at once.
+WAL mode lets key checks read while another process writes; ``busy_timeout`` makes a locked
+database wait instead of failing at once. A lease is taken inside ``BEGIN IMMEDIATE``, which holds
+the database's write lock across "count the live leases, insert one": two processes cannot both see
+the last free slot.
 """
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from voicewire.auth.keys import ApiKey, generate_key, key_id_of, matches
-from voicewire.auth.store import KeyStore, _find, check_new_key
+from voicewire.auth.store import Store, Usage, check_new_key, find_key, lease_parts, new_lease_id
 from voicewire.exceptions import StoreError
 
-__all__ = ["SqliteKeyStore"]
+__all__ = ["SqliteStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (
@@ -27,34 +31,55 @@ CREATE TABLE IF NOT EXISTS keys (
     created_at REAL NOT NULL,
     revoked_at REAL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    lease_id   TEXT PRIMARY KEY,
+    key_id     TEXT NOT NULL,
+    pool       TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS leases_by_pool ON leases (key_id, pool);
+CREATE TABLE IF NOT EXISTS usage (
+    key_id     TEXT PRIMARY KEY,
+    requests   INTEGER NOT NULL,
+    characters INTEGER NOT NULL,
+    seconds    REAL NOT NULL
+);
 """
 
+_SELECT_KEY = "SELECT key_id, name, units, created_at, revoked_at, salt, digest FROM keys"
 
-class SqliteKeyStore(KeyStore):
-    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
+
+class SqliteStore(Store):
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000, mode: str = "rwc") -> None:
+        """``mode`` is SQLite's: ``rwc`` (create if missing), ``rw``, or ``ro`` (read keys and usage
+        from a read-only home; every write is then a StoreError)."""
         self.path = path
+        self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            if mode == "rwc":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"file:{path}?mode={mode}"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.executescript(_SCHEMA)
+            if mode != "ro":
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"Cannot open the key store {str(path)!r}: {exc}.") from None
-        self._lock = threading.Lock()
 
-    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    def _run(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
         try:
             with self._lock:
-                return self._db.execute(sql, args).fetchall()
+                return self._db.execute(sql, tuple(args)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"Key store {str(self.path)!r} failed: {exc}.") from None
 
+    # -- keys ------------------------------------------------------------------------------------
     def create(self, name: str = "default", units: int = 1) -> tuple[ApiKey, str]:
         check_new_key(name, units)
         key, key_id, salt, digest = generate_key()
         now = time.time()
-        self._query(
+        self._run(
             "INSERT INTO keys (key_id, name, salt, digest, units, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (key_id, name, salt, digest, units, now),
         )
@@ -62,10 +87,9 @@ class SqliteKeyStore(KeyStore):
 
     def verify(self, key: str) -> ApiKey | None:
         key_id = key_id_of(key)
-        rows = self._query(_SELECT + " WHERE key_id = ?", (key_id,)) if key_id else []
+        rows = self._run(_SELECT_KEY + " WHERE key_id = ?", (key_id,)) if key_id else []
         row = rows[0] if rows else None
-        salt = row[6] if row else None
-        stored = row[7] if row else None
+        salt, stored = (row[5], row[6]) if row else (None, None)
         ok = matches(key, salt if isinstance(salt, bytes) else None, stored if isinstance(stored, str) else None)
         if row is None or not ok:
             return None
@@ -73,25 +97,89 @@ class SqliteKeyStore(KeyStore):
         return record if record.active else None
 
     def list(self) -> list[ApiKey]:
-        return [_record(r) for r in self._query(_SELECT + " ORDER BY created_at")]
+        return [_record(r) for r in self._run(_SELECT_KEY + " ORDER BY created_at")]
 
     def revoke(self, ref: str) -> ApiKey:
-        record = _find(self.list(), ref)
+        record = find_key(self.list(), ref)
         now = time.time()
-        self._query("UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (now, record.key_id))
+        self._run("UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (now, record.key_id))
         return ApiKey(
             key_id=record.key_id, name=record.name, units=record.units, created_at=record.created_at, revoked_at=now
         )
 
     def has_active_key(self) -> bool:
-        return bool(self._query("SELECT 1 FROM keys WHERE revoked_at IS NULL LIMIT 1"))
+        return bool(self._run("SELECT 1 FROM keys WHERE revoked_at IS NULL LIMIT 1"))
+
+    # -- leases ----------------------------------------------------------------------------------
+    def acquire(self, key_id: str, pool: str, limit: int, ttl: float) -> str | None:
+        now = time.time()
+        lease = new_lease_id(key_id, pool)
+        try:
+            with self._lock:
+                db = self._db
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute("DELETE FROM leases WHERE expires_at <= ?", (now,))
+                    (held,) = db.execute(
+                        "SELECT COUNT(*) FROM leases WHERE key_id = ? AND pool = ?", (key_id, pool)
+                    ).fetchone()
+                    if held >= limit:
+                        db.execute("COMMIT")
+                        return None
+                    db.execute(
+                        "INSERT INTO leases (lease_id, key_id, pool, expires_at) VALUES (?, ?, ?, ?)",
+                        (lease, key_id, pool, now + ttl),
+                    )
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"Key store {str(self.path)!r} failed: {exc}.") from None
+        return lease
+
+    def renew(self, lease_ids: Sequence[str], ttl: float) -> None:
+        if not lease_ids:
+            return
+        expires = time.time() + ttl
+        rows = [(lease, *lease_parts(lease), expires) for lease in lease_ids]
+        try:
+            with self._lock:
+                self._db.executemany(
+                    "INSERT INTO leases (lease_id, key_id, pool, expires_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (lease_id) DO UPDATE SET expires_at = excluded.expires_at",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"Key store {str(self.path)!r} failed: {exc}.") from None
+
+    def release(self, lease_ids: Sequence[str]) -> None:
+        if lease_ids:
+            marks = ",".join("?" * len(lease_ids))
+            self._run(f"DELETE FROM leases WHERE lease_id IN ({marks})", list(lease_ids))
+
+    def active(self, key_id: str, pool: str) -> int:
+        rows = self._run(
+            "SELECT COUNT(*) FROM leases WHERE key_id = ? AND pool = ? AND expires_at > ?", (key_id, pool, time.time())
+        )
+        return _int(rows[0][0])
+
+    # -- usage -----------------------------------------------------------------------------------
+    def record_usage(self, key_id: str, characters: int, audio_seconds: float) -> None:
+        self._run(
+            "INSERT INTO usage (key_id, requests, characters, seconds) VALUES (?, 1, ?, ?) "
+            "ON CONFLICT (key_id) DO UPDATE SET requests = requests + 1, characters = characters + excluded.characters,"
+            " seconds = seconds + excluded.seconds",
+            (key_id, characters, audio_seconds),
+        )
+
+    def usage(self) -> builtins.list[Usage]:
+        rows = self._run("SELECT key_id, requests, characters, seconds FROM usage ORDER BY key_id")
+        return [Usage(str(r[0]), _int(r[1]), _int(r[2]), _float(r[3])) for r in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-_SELECT = "SELECT key_id, name, units, created_at, revoked_at, 0, salt, digest FROM keys"
 
 
 def _record(row: tuple[object, ...]) -> ApiKey:
@@ -99,7 +187,19 @@ def _record(row: tuple[object, ...]) -> ApiKey:
     return ApiKey(
         key_id=str(key_id),
         name=str(name),
-        units=int(units),  # type: ignore[call-overload]
-        created_at=float(created_at),  # type: ignore[arg-type]
-        revoked_at=None if revoked_at is None else float(revoked_at),  # type: ignore[arg-type]
+        units=_int(units),
+        created_at=_float(created_at),
+        revoked_at=None if revoked_at is None else _float(revoked_at),
     )
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int):
+        raise StoreError(f"Key store holds {value!r} where a whole number belongs.")
+    return value
+
+
+def _float(value: object) -> float:
+    if not isinstance(value, int | float):
+        raise StoreError(f"Key store holds {value!r} where a number belongs.")
+    return float(value)

@@ -1,19 +1,41 @@
-"""The KeyStore interface, and MemoryKeyStore: the fake for unit tests of other layers.
+"""The store: API keys, concurrency leases and usage, behind one interface.
 
-Stores are chosen by URL (``open_store``): the embedded SQLite file under ``VOICEWIRE_HOME`` by
-default. Every implementation passes ``tests/auth/test_store_contract.py``.
+Three implementations pass one contract suite (``tests/auth/test_store_contract.py``):
+
+- ``SqliteStore`` (``voicewire.auth.sqlite``): the embedded default, one file under
+  ``VOICEWIRE_HOME``; shared by the worker processes of one host.
+- ``RedisStore`` (``voicewire.auth.redis``): shared by replicas on several hosts.
+- ``MemoryStore`` (here): one process; the fake for unit tests of other layers.
+
+A lease is one slot of a key's pool (``synthesis``: one per unit; ``socket``: five per unit). It
+expires ``ttl`` seconds after it was taken or last renewed, so a crashed process frees its slots.
+Calls are blocking: the server runs them off the event loop.
 """
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from voicewire.auth.keys import ApiKey, generate_key, key_id_of, matches
 from voicewire.exceptions import InvalidField, NotFound
 
-__all__ = ["KeyStore", "MemoryKeyStore", "check_new_key"]
+__all__ = ["MemoryStore", "Store", "Usage", "check_new_key", "find_key", "lease_parts", "new_lease_id"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a key has used, summed over every process."""
+
+    key_id: str
+    requests: int = 0
+    characters: int = 0
+    audio_seconds: float = 0.0
 
 
 def check_new_key(name: str, units: int) -> None:
@@ -23,9 +45,20 @@ def check_new_key(name: str, units: int) -> None:
         raise InvalidField("units", units, "an integer from 1 to 10000")
 
 
-class KeyStore(ABC):
-    """Where API keys live. Blocking calls: the server runs them off the event loop."""
+def new_lease_id(key_id: str, pool: str) -> str:
+    """Lease ids carry their key and pool, so a renewal can re-assert a lease that expired meanwhile."""
+    return f"{key_id}|{pool}|{uuid.uuid4().hex}"
 
+
+def lease_parts(lease_id: str) -> tuple[str, str]:
+    key_id, pool, _ = lease_id.split("|", 2)
+    return key_id, pool
+
+
+class Store(ABC):
+    """Keys, leases and usage. Every method may raise ``StoreError`` when the backend is unreachable."""
+
+    # -- keys ------------------------------------------------------------------------------------
     @abstractmethod
     def create(self, name: str = "default", units: int = 1) -> tuple[ApiKey, str]:
         """Make a key; returns its record and the key itself, which is never retrievable again."""
@@ -53,48 +86,50 @@ class KeyStore(ABC):
     def has_active_key(self) -> bool:
         return any(k.active for k in self.list())
 
+    # -- leases ----------------------------------------------------------------------------------
+    @abstractmethod
+    def acquire(self, key_id: str, pool: str, limit: int, ttl: float) -> str | None:
+        """Take a slot of ``pool`` for ``key_id`` if fewer than ``limit`` are held; atomically.
+
+        Expired leases do not count. Returns the lease id, or None when the pool is full.
+        """
+        raise NotImplementedError("The 'acquire' method must be implemented.")
+
+    @abstractmethod
+    def renew(self, lease_ids: Sequence[str], ttl: float) -> None:
+        """Push the expiry of held leases ``ttl`` seconds out.
+
+        A lease that expired meanwhile (the store was unreachable for longer than its ttl) is put
+        back: its work is still running, so it still holds the slot.
+        """
+        raise NotImplementedError("The 'renew' method must be implemented.")
+
+    @abstractmethod
+    def release(self, lease_ids: Sequence[str]) -> None:
+        """Give slots back at once. Unknown ids are ignored."""
+        raise NotImplementedError("The 'release' method must be implemented.")
+
+    @abstractmethod
+    def active(self, key_id: str, pool: str) -> int:
+        """Unexpired leases of a key's pool."""
+        raise NotImplementedError("The 'active' method must be implemented.")
+
+    # -- usage -----------------------------------------------------------------------------------
+    @abstractmethod
+    def record_usage(self, key_id: str, characters: int, audio_seconds: float) -> None:
+        """Add one request or turn to a key's usage."""
+        raise NotImplementedError("The 'record_usage' method must be implemented.")
+
+    @abstractmethod
+    def usage(self) -> builtins.list[Usage]:
+        """Usage of every key that has any."""
+        raise NotImplementedError("The 'usage' method must be implemented.")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
 
-class MemoryKeyStore(KeyStore):
-    def __init__(self) -> None:
-        self._rows: dict[str, tuple[ApiKey, bytes, str]] = {}
-        self._lock = threading.Lock()
-
-    def create(self, name: str = "default", units: int = 1) -> tuple[ApiKey, str]:
-        check_new_key(name, units)
-        key, key_id, salt, digest = generate_key()
-        record = ApiKey(key_id=key_id, name=name, units=units, created_at=time.time())
-        with self._lock:
-            self._rows[key_id] = (record, salt, digest)
-        return record, key
-
-    def verify(self, key: str) -> ApiKey | None:
-        key_id = key_id_of(key)
-        row = self._rows.get(key_id) if key_id else None
-        ok = matches(key, row[1] if row else None, row[2] if row else None)
-        return row[0] if row and ok and row[0].active else None
-
-    def list(self) -> list[ApiKey]:
-        return sorted((r[0] for r in self._rows.values()), key=lambda k: k.created_at)
-
-    def revoke(self, ref: str) -> ApiKey:
-        with self._lock:
-            record = _find(self.list(), ref)
-            revoked = ApiKey(
-                key_id=record.key_id,
-                name=record.name,
-                units=record.units,
-                created_at=record.created_at,
-                revoked_at=time.time(),
-            )
-            _, salt, digest = self._rows[record.key_id]
-            self._rows[record.key_id] = (revoked, salt, digest)
-        return revoked
-
-
-def _find(keys: list[ApiKey], ref: str) -> ApiKey:
+def find_key(keys: list[ApiKey], ref: str) -> ApiKey:
     by_id = [k for k in keys if k.key_id == ref]
     if by_id:
         return by_id[0]
@@ -104,3 +139,80 @@ def _find(keys: list[ApiKey], ref: str) -> ApiKey:
     if len(by_name) > 1:
         raise NotFound(f"Several active keys are named {ref!r}; revoke by key id (see `voicewire keys list`).")
     raise NotFound(f"No key has id or name {ref!r} (see `voicewire keys list`).")
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[ApiKey, bytes, str]] = {}
+        self._leases: dict[str, float] = {}  # lease id -> expiry (monotonic)
+        self._usage: dict[str, Usage] = {}
+        self._lock = threading.Lock()
+
+    def create(self, name: str = "default", units: int = 1) -> tuple[ApiKey, str]:
+        check_new_key(name, units)
+        key, key_id, salt, digest = generate_key()
+        record = ApiKey(key_id=key_id, name=name, units=units, created_at=time.time())
+        with self._lock:
+            self._keys[key_id] = (record, salt, digest)
+        return record, key
+
+    def verify(self, key: str) -> ApiKey | None:
+        key_id = key_id_of(key)
+        row = self._keys.get(key_id) if key_id else None
+        ok = matches(key, row[1] if row else None, row[2] if row else None)
+        return row[0] if row and ok and row[0].active else None
+
+    def list(self) -> list[ApiKey]:
+        return sorted((r[0] for r in self._keys.values()), key=lambda k: k.created_at)
+
+    def revoke(self, ref: str) -> ApiKey:
+        with self._lock:
+            record = find_key(self.list(), ref)
+            revoked = ApiKey(
+                key_id=record.key_id,
+                name=record.name,
+                units=record.units,
+                created_at=record.created_at,
+                revoked_at=time.time(),
+            )
+            _, salt, digest = self._keys[record.key_id]
+            self._keys[record.key_id] = (revoked, salt, digest)
+        return revoked
+
+    def acquire(self, key_id: str, pool: str, limit: int, ttl: float) -> str | None:
+        with self._lock:
+            if self._count(key_id, pool) >= limit:
+                return None
+            lease = new_lease_id(key_id, pool)
+            self._leases[lease] = time.monotonic() + ttl
+            return lease
+
+    def renew(self, lease_ids: Sequence[str], ttl: float) -> None:
+        with self._lock:
+            for lease in lease_ids:
+                self._leases[lease] = time.monotonic() + ttl
+
+    def release(self, lease_ids: Sequence[str]) -> None:
+        with self._lock:
+            for lease in lease_ids:
+                self._leases.pop(lease, None)
+
+    def active(self, key_id: str, pool: str) -> int:
+        with self._lock:
+            return self._count(key_id, pool)
+
+    def _count(self, key_id: str, pool: str) -> int:
+        now = time.monotonic()
+        for lease in [lease for lease, expiry in self._leases.items() if expiry <= now]:
+            del self._leases[lease]
+        return sum(1 for lease in self._leases if lease_parts(lease) == (key_id, pool))
+
+    def record_usage(self, key_id: str, characters: int, audio_seconds: float) -> None:
+        with self._lock:
+            old = self._usage.get(key_id, Usage(key_id))
+            self._usage[key_id] = Usage(
+                key_id, old.requests + 1, old.characters + characters, old.audio_seconds + audio_seconds
+            )
+
+    def usage(self) -> builtins.list[Usage]:
+        return sorted(self._usage.values(), key=lambda u: u.key_id)

@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from voicewire.auth.sqlite import SqliteKeyStore
-from voicewire.auth.store import KeyStore
+from voicewire.auth.open import open_store
+from voicewire.auth.store import Store
 from voicewire.config import Settings
 from voicewire.engines.catalog import Catalog
 from voicewire.engines.registry import build_catalog
 from voicewire.exceptions import NotFound
-from voicewire.server import http
+from voicewire.server import drain, http
 from voicewire.server.errors import error_response
 from voicewire.server.live import live_socket
 from voicewire.server.services import Services
@@ -34,24 +34,28 @@ def create_app(
     settings: Settings,
     *,
     catalog: Catalog | None = None,
-    store: KeyStore | None = None,
+    store: Store | None = None,
 ) -> Starlette:
-    """The ASGI app. ``catalog`` and ``store`` default to the real engines and the SQLite key store."""
+    """The ASGI app. ``catalog`` and ``store`` default to the real engines and the configured store."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc = Services(
             settings=settings,
             catalog=catalog if catalog is not None else build_catalog(settings),
-            store=store if store is not None else SqliteKeyStore(settings.db_path),
+            store=store if store is not None else open_store(settings.store, settings.home),
             pool=SynthesisPool(settings.synthesis_workers),
         )
         app.state.services = svc
+        drain.register(svc)
         preload = asyncio.ensure_future(_preload(svc))
+        renewals = asyncio.ensure_future(svc.limiter.renew_forever())
         try:
             yield
         finally:
             preload.cancel()
+            renewals.cancel()
+            await svc.limiter.close()
             svc.pool.close()
             svc.store.close()
 

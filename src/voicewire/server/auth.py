@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 
 from voicewire.auth.keys import ApiKey
-from voicewire.auth.store import KeyStore
+from voicewire.auth.store import Store
 from voicewire.exceptions import AuthenticationError
 
 __all__ = ["Authenticator", "bearer_token"]
@@ -33,7 +33,7 @@ class Authenticator:
     than the request that carried it.
     """
 
-    def __init__(self, store: KeyStore, ttl: float = 5.0) -> None:
+    def __init__(self, store: Store, ttl: float = 5.0) -> None:
         self.store = store
         self.ttl = ttl
         self._cache: dict[str, tuple[float, ApiKey]] = {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,15 +13,18 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from voicewire.auth.keys import ApiKey
 from voicewire.engines.catalog import ResolvedVoice
-from voicewire.exceptions import MalformedMessage, TextTooLong
+from voicewire.exceptions import MalformedMessage, ShuttingDown, StoreError, TextTooLong
 from voicewire.protocol.request import SynthesisRequest, parse_request
 from voicewire.server.services import Services
 from voicewire.synthesis.units import PreparedUnit, prepare_text
 
-__all__ = ["ClosingStream", "Job", "id_headers", "prepare_job", "read_json"]
+__all__ = ["ClosingStream", "Job", "id_headers", "prepare_job", "read_json", "record_usage", "refuse_while_draining"]
 
 MAX_BODY = 1 << 20
+
+logger = logging.getLogger("voicewire.server")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,19 @@ def prepare_job(services: Services, body: Any) -> Job:
     return Job(request, voice, prepare_text(request.text))
 
 
+def refuse_while_draining(services: Services) -> None:
+    if services.draining:
+        raise ShuttingDown("The server is shutting down; retry (another replica will take the request).")
+
+
+async def record_usage(services: Services, key: ApiKey, characters: int, seconds: float) -> None:
+    """Add a finished request or turn to its key's usage; a store outage costs the record, not the request."""
+    try:
+        await asyncio.to_thread(services.store.record_usage, key.key_id, characters, seconds)
+    except StoreError as exc:
+        logger.warning("! usage of key %s not recorded: %s", key.key_id, exc)
+
+
 def id_headers(request: SynthesisRequest | None) -> dict[str, str]:
     headers = {}
     if request is not None and request.request_id:
@@ -68,15 +86,21 @@ def id_headers(request: SynthesisRequest | None) -> dict[str, str]:
 
 
 class ClosingStream(StreamingResponse):
-    """A StreamingResponse that closes its body iterator when it ends, however it ends.
+    """A StreamingResponse that closes its body iterator when it ends, however it ends, then runs
+    ``on_close``.
 
     Starlette cancels the sending task when the client disconnects but leaves the iterator
     suspended; closing it runs its ``finally`` now, which cancels synthesis queued for the stream.
+    ``on_close`` (freeing the request's unit, recording usage) runs here, outside the cancelled
+    scope: an ``await`` inside the iterator's own ``finally`` would be cancelled again.
     """
 
-    def __init__(self, content: AsyncIterator[bytes], **kwargs: Any) -> None:
+    def __init__(
+        self, content: AsyncIterator[bytes], *, on_close: Callable[[], Awaitable[None]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(content, **kwargs)
         self._source = content
+        self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -85,3 +109,5 @@ class ClosingStream(StreamingResponse):
             aclose = getattr(self._source, "aclose", None)
             if aclose is not None:
                 await aclose()
+            if self._on_close is not None:
+                await self._on_close()

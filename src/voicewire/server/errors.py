@@ -20,6 +20,7 @@ from voicewire.exceptions import (
     LimitExceeded,
     NotFound,
     RequestError,
+    ShuttingDown,
     StoreError,
     VoiceUnavailable,
     VoicewireError,
@@ -38,6 +39,7 @@ HTTP_STATUS: dict[type[VoicewireError], int] = {
     ConfigError: 500,
     VoiceUnavailable: 503,
     StoreError: 503,
+    ShuttingDown: 503,
     VoicewireError: 500,
 }
 
@@ -69,6 +71,9 @@ def error_response(exc: BaseException, headers: dict[str, str] | None = None) ->
     extra = dict(headers or {})
     if isinstance(exc, LimitExceeded):
         extra["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    if isinstance(exc, ShuttingDown):
+        extra["Retry-After"] = "1"
+        extra["Connection"] = "close"
     if isinstance(exc, AuthenticationError):
         extra["WWW-Authenticate"] = 'Bearer realm="voicewire"'
     return JSONResponse(body, status_code=status, headers=extra)

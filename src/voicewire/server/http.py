@@ -10,11 +10,19 @@ from starlette.responses import JSONResponse, Response
 
 from voicewire.audio.encoders import wav_file
 from voicewire.audio.formats import CONTENT_TYPES
+from voicewire.auth.limits import Lease
 from voicewire.exceptions import NotFound
 from voicewire.protocol.request import MODELS, SynthesisRequest, canonical_model
-from voicewire.server.common import ClosingStream, id_headers, prepare_job, read_json
+from voicewire.server.common import (
+    ClosingStream,
+    id_headers,
+    prepare_job,
+    read_json,
+    record_usage,
+    refuse_while_draining,
+)
 from voicewire.server.errors import error_response
-from voicewire.server.services import services
+from voicewire.server.services import Services, services
 from voicewire.synthesis.render import Rendered, TurnRenderer
 from voicewire.synthesis.speak import speak
 
@@ -24,13 +32,19 @@ logger = logging.getLogger("voicewire.server")
 
 
 async def synthesize(request: Request) -> Response:
-    """``POST /waves/v1/tts``: the whole text as one audio body (streamed, except WAV)."""
+    """``POST /waves/v1/tts``: the whole text as one audio body (streamed, except WAV).
+
+    The request holds one of its key's synthesis units from admission to its last byte.
+    """
     svc = services(request)
     parsed: SynthesisRequest | None = None
+    lease: Lease | None = None
     try:
-        await svc.auth.check(request.headers)
+        key = await svc.auth.check(request.headers)
         job = prepare_job(svc, await read_json(request))
         parsed = job.request
+        refuse_while_draining(svc)
+        lease = await svc.limiter.acquire(key, "synthesis")
         settings = parsed.settings
         fmt = settings.output_format
         # A WAV body is a complete RIFF file with exact sizes, so it is assembled, then sent.
@@ -42,16 +56,44 @@ async def synthesize(request: Request) -> Response:
             await stream.aclose()
             raise
     except Exception as exc:
+        await svc.limiter.release(lease)
         return error_response(exc, id_headers(parsed))
 
     headers = id_headers(parsed)
+    finished = _Finisher(svc, lease, len(parsed.text), renderer, stream)
     if fmt == "wav":
         try:
             pcm = [first.audio] + [piece.audio async for piece in stream]
         except Exception as exc:
             return error_response(exc, headers)
+        finally:
+            await finished()
         return Response(wav_file(b"".join(pcm), settings.sample_rate), media_type=CONTENT_TYPES["wav"], headers=headers)
-    return ClosingStream(_body(first, stream), media_type=CONTENT_TYPES[fmt], headers=headers)
+    return ClosingStream(_body(first, stream), on_close=finished, media_type=CONTENT_TYPES[fmt], headers=headers)
+
+
+class _Finisher:
+    """Stops the request's synthesis, frees its unit and records its usage, once, however it ended."""
+
+    def __init__(
+        self,
+        svc: Services,
+        lease: Lease | None,
+        characters: int,
+        renderer: TurnRenderer,
+        stream: AsyncGenerator[Rendered],
+    ) -> None:
+        self.svc, self.lease, self.characters, self.renderer, self.stream = svc, lease, characters, renderer, stream
+        self.done = False
+
+    async def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        await self.stream.aclose()
+        await self.svc.limiter.release(self.lease)
+        if self.lease is not None:
+            await record_usage(self.svc, self.lease.key, self.characters, self.renderer.seconds)
 
 
 async def _body(first: Rendered, rest: AsyncGenerator[Rendered]) -> AsyncIterator[bytes]:
@@ -66,8 +108,6 @@ async def _body(first: Rendered, rest: AsyncGenerator[Rendered]) -> AsyncIterato
         # broken transfer instead of a short file that looks complete.
         logger.warning("! sync synthesis failed mid-stream: %s", exc)
         raise
-    finally:
-        await rest.aclose()
 
 
 async def get_voices(request: Request) -> Response:
@@ -95,5 +135,11 @@ async def all_models(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    """``GET /waves/v1/health``: liveness, no key needed."""
-    return JSONResponse({"status": "ok", "ready": services(request).ready})
+    """``GET /waves/v1/health``: liveness and readiness, no key needed.
+
+    503 while the server drains before it stops, so a load balancer stops sending it work.
+    """
+    svc = services(request)
+    if svc.draining:
+        return JSONResponse({"status": "draining", "ready": False}, status_code=503)
+    return JSONResponse({"status": "ok", "ready": svc.ready})

@@ -7,6 +7,10 @@ Backpressure: the synthesizer starts a job only while less than ``MAX_UNSENT`` b
 for the socket, and the writer waits for the socket to drain, so a slow reader slows synthesis
 down instead of growing a buffer; nothing is dropped. When the client leaves, every task is
 cancelled: a unit still queued for the worker pool never runs, one already running is discarded.
+
+Limits: the connection holds one of its key's socket slots (five per unit) while it is open; a turn
+holds a synthesis unit from its first synthesis until its last frame is on the wire. A turn refused
+for limits gets one ``error`` frame; the socket stays open.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from voicewire.exceptions import InvalidField
-from voicewire.protocol.session import MAX_FRAME_BYTES, Job, LiveSession
+from voicewire.auth.keys import ApiKey
+from voicewire.auth.limits import Lease
+from voicewire.exceptions import InvalidField, ShuttingDown, VoicewireError
+from voicewire.protocol.session import MAX_FRAME_BYTES, EndTurn, Job, LiveSession, SpeakUnit, Turn
+from voicewire.server.common import record_usage, refuse_while_draining
 from voicewire.server.errors import error_response
 from voicewire.server.jobs import JobRunner, voice_checker
 from voicewire.server.services import Services, services
@@ -32,31 +40,43 @@ logger = logging.getLogger("voicewire.server")
 
 MAX_UNSENT = 1 << 20
 """Bytes of frames waiting for a slow client before synthesis pauses."""
+GOING_AWAY = (1001, "server shutting down")
 
 
 class _Closed(Exception):
-    """The client went away: stop everything."""
+    """The connection is over: stop everything."""
 
 
 async def live_socket(websocket: WebSocket) -> None:
     svc = services(websocket)
+    socket_lease: Lease | None = None
     try:
-        await svc.auth.check(websocket.headers)
+        key = await svc.auth.check(websocket.headers)
         timeout = _timeout(websocket, svc.settings.idle_timeout)
+        refuse_while_draining(svc)
+        socket_lease = await svc.limiter.acquire(key, "socket")
     except Exception as exc:
-        # Refused before accepting: the client sees an HTTP status (401 for a bad key) and a JSON body.
+        # Refused before accepting: the client sees an HTTP status (401 bad key, 429 too many sockets).
         await websocket.send_denial_response(error_response(exc))
         return
-    await websocket.accept()
-    session = LiveSession(
-        now=time.monotonic(),
-        idle_timeout=timeout,
-        max_turn_chars=svc.settings.max_text_chars,
-        check_voice=voice_checker(svc),
-    )
-    connection = _Connection(svc, websocket, session)
-    with contextlib.suppress(_Closed, WebSocketDisconnect):
-        await connection.run()
+    connection: _Connection | None = None
+    try:
+        await websocket.accept()
+        session = LiveSession(
+            now=time.monotonic(),
+            idle_timeout=timeout,
+            max_turn_chars=svc.settings.max_text_chars,
+            check_voice=voice_checker(svc),
+        )
+        connection = _Connection(svc, websocket, session, key)
+        svc.connections.add(connection)
+        with contextlib.suppress(_Closed, WebSocketDisconnect):
+            await connection.run()
+    finally:
+        if connection is not None:
+            svc.connections.discard(connection)
+            await connection.release_all()
+        await svc.limiter.release(socket_lease)
 
 
 def _timeout(websocket: WebSocket, default: float) -> float:
@@ -68,16 +88,50 @@ def _timeout(websocket: WebSocket, default: float) -> float:
     return float(int(raw))
 
 
+class _TurnUse:
+    """A turn's synthesis unit and what it has spoken, for usage."""
+
+    def __init__(self, lease: Lease, turn: Turn) -> None:
+        self.lease = lease
+        self.turn = turn
+        self.characters = 0
+        self.started = time.monotonic()
+
+
 class _Connection:
-    def __init__(self, svc: Services, websocket: WebSocket, session: LiveSession) -> None:
+    def __init__(self, svc: Services, websocket: WebSocket, session: LiveSession, key: ApiKey) -> None:
+        self.svc = svc
         self.websocket = websocket
         self.session = session
+        self.key = key
         self.runner = JobRunner(svc, session)
         self.jobs: deque[Job] = deque()
-        self.outbox: deque[str] = deque()
+        self.outbox: deque[tuple[str, Callable[[], None] | None]] = deque()
         self.unsent = 0
+        self.turns: dict[int, _TurnUse] = {}
         self.changed = asyncio.Event()  # something for the synthesizer, writer or timer to look at
+        self.closing: tuple[int, str] | None = None
+        self.draining = False
+        self.releasing: set[asyncio.Task[None]] = set()  # kept referenced until done
 
+    # -- control from outside (drain) -------------------------------------------------------------
+    def drain(self) -> None:
+        self.draining = True
+        self.changed.set()
+
+    def close_now(self) -> None:
+        self.closing = GOING_AWAY
+        self.outbox.clear()
+        self.changed.set()
+
+    async def release_all(self) -> None:
+        for task in list(self.releasing):
+            await task
+        for use in list(self.turns.values()):
+            await self.svc.limiter.release(use.lease)
+        self.turns.clear()
+
+    # -- the tasks ------------------------------------------------------------------------------------
     async def run(self) -> None:
         try:
             async with asyncio.TaskGroup() as group:
@@ -88,12 +142,20 @@ class _Connection:
         except* (_Closed, WebSocketDisconnect, OSError):
             pass
 
-    def _pump(self) -> None:
-        for frame in self.session.frames_to_send():
+    def _pump(self, after_last: Callable[[], None] | None = None) -> None:
+        """Move the session's output into the outbox; ``after_last`` runs once the last frame is sent."""
+        frames = self.session.frames_to_send()
+        for i, frame in enumerate(frames):
             text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-            self.outbox.append(text)
+            self.outbox.append((text, after_last if i == len(frames) - 1 else None))
             self.unsent += len(text)
+        if after_last is not None and not frames:
+            after_last()
         self.jobs.extend(self.session.jobs_to_run())
+        for turn_id, use in list(self.turns.items()):  # a turn the session ended itself (text over the limit)
+            if not self.session.wants(EndTurn(-1, use.turn)):
+                del self.turns[turn_id]
+                self._spawn_release(use, 0.0)
         self.changed.set()
 
     async def _wait(self) -> None:
@@ -121,20 +183,74 @@ class _Connection:
         while True:
             while not self.jobs or self.unsent >= MAX_UNSENT:
                 await self._wait()
-            await self.runner.run(self.jobs.popleft())
-            self._pump()
+            job = self.jobs.popleft()
+            if self.session.wants(job) and job.turn.turn_id not in self.turns:
+                refused = await self._admit(job)
+                if refused is not None:
+                    self.session.job_failed(job, refused)
+                    self._pump()
+                    continue
+            await self.runner.run(job)
+            use = self.turns.get(job.turn.turn_id)
+            if use is not None and isinstance(job, SpeakUnit):
+                use.characters += len(job.text)
+            self._pump(self._finish_turn(job) if self._turn_over(job) else None)
+
+    async def _admit(self, job: Job) -> VoicewireError | None:
+        """Take a synthesis unit for the turn of ``job`` (its first), or say why not."""
+        if self.draining:
+            return ShuttingDown("The server is shutting down; this turn was not started. Reconnect to go on.")
+        try:
+            lease = await self.svc.limiter.acquire(self.key, "synthesis")
+        except VoicewireError as exc:
+            return exc
+        self.turns[job.turn.turn_id] = _TurnUse(lease, job.turn)
+        return None
+
+    def _turn_over(self, job: Job) -> bool:
+        return isinstance(job, EndTurn) or not self.session.wants(job)
+
+    def _finish_turn(self, job: Job) -> Callable[[], None]:
+        """Frees the turn's unit (and records its usage) once its last frame has been sent."""
+        turn: Turn = job.turn
+
+        def finish() -> None:
+            # Popped only now: if the client leaves first, release_all() frees the unit instead.
+            use = self.turns.pop(turn.turn_id, None)
+            if use is not None:
+                seconds = self.runner.seconds_of(turn.turn_id) if hasattr(self.runner, "seconds_of") else 0.0
+                self._spawn_release(use, seconds)
+
+        return finish
+
+    def _spawn_release(self, use: _TurnUse, seconds: float) -> None:
+        task = asyncio.ensure_future(self._release(use, seconds))
+        self.releasing.add(task)
+        task.add_done_callback(self.releasing.discard)
+
+    async def _release(self, use: _TurnUse, seconds: float) -> None:
+        await self.svc.limiter.release(use.lease)
+        await record_usage(self.svc, self.key, use.characters, seconds)
 
     async def _write(self) -> None:
         while True:
             while not self.outbox:
-                if self.session.close is not None:
-                    code, reason = self.session.close
-                    await self.websocket.close(code, reason)
+                if self.closing is None and self.session.close is not None:
+                    self.closing = self.session.close
+                idle = not self.session.busy and not self.session.turn_open and not self.jobs
+                if self.closing is None and self.draining and idle:
+                    self.closing = GOING_AWAY
+                if self.closing is not None:
+                    await self.websocket.close(*self.closing)
                     raise _Closed
                 await self._wait()
-            text = self.outbox.popleft()
+            if self.closing == GOING_AWAY:
+                continue  # close_now(): drop what is queued, close at once
+            text, after = self.outbox.popleft()
             await self.websocket.send_text(text)
             self.unsent -= len(text)
+            if after is not None:
+                after()
             self.changed.set()
 
     async def _timer(self) -> None:
@@ -142,8 +258,11 @@ class _Connection:
             deadline = self.session.next_deadline()
             delay = None if deadline is None else max(0.0, deadline - time.monotonic())
             if delay is None or delay > 0:
+                # asyncio.timeout, not wait_for: wait_for runs the wait as an inner task, and a
+                # cancellation arriving then could leave this task hanging through shutdown.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wait()
                 continue
             # The idle timer never fires while audio is still going out: wait for the outbox first.
             while self.outbox:

@@ -18,9 +18,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from voicewire.auth.limits import Lease
 from voicewire.protocol.frames import Frame
 from voicewire.protocol.session import LiveSession
-from voicewire.server.common import ClosingStream, id_headers, prepare_job, read_json
+from voicewire.server.common import (
+    ClosingStream,
+    id_headers,
+    prepare_job,
+    read_json,
+    record_usage,
+    refuse_while_draining,
+)
 from voicewire.server.errors import error_response
 from voicewire.server.jobs import JobRunner
 from voicewire.server.services import Services, services
@@ -30,29 +38,54 @@ __all__ = ["sse_stream"]
 
 async def sse_stream(request: Request) -> Response:
     svc = services(request)
+    lease: Lease | None = None
     try:
-        await svc.auth.check(request.headers)
+        key = await svc.auth.check(request.headers)
         body = await read_json(request)
         job = prepare_job(svc, body)
+        refuse_while_draining(svc)
+        lease = await svc.limiter.acquire(key, "synthesis")
     except Exception as exc:
         return error_response(exc)
     headers = {**id_headers(job.request), "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return ClosingStream(_events(svc, body), media_type="text/event-stream", headers=headers)
+    counted = _Seconds()
+
+    async def finished() -> None:
+        await svc.limiter.release(lease)
+        await record_usage(svc, lease.key, len(job.request.text), counted.seconds)
+
+    return ClosingStream(
+        _events(svc, body, counted), on_close=finished, media_type="text/event-stream", headers=headers
+    )
 
 
-async def _events(svc: Services, body: dict[str, Any]) -> AsyncIterator[bytes]:
+class _Seconds:
+    seconds = 0.0
+
+
+async def _events(svc: Services, body: dict[str, Any], counted: _Seconds) -> AsyncIterator[bytes]:
     session = LiveSession(now=time.monotonic(), idle_timeout=math.inf, max_turn_chars=svc.settings.max_text_chars)
     runner = JobRunner(svc, session)
     session.receive_message({**body, "continue": False, "flush": True}, time.monotonic())
     pending = session.jobs_to_run()
     while True:
         for frame in session.frames_to_send():
+            if frame["status"] == "chunk":
+                counted.seconds += _chunk_seconds(frame, body)
             yield _event(frame)
             if frame["status"] in ("complete", "error") and "request_id" in frame:
                 return
         if not pending:
             return
         await runner.run(pending.pop(0))
+
+
+def _chunk_seconds(frame: Frame, body: dict[str, Any]) -> float:
+    """Seconds of audio in a chunk frame, for usage (exact for raw formats, estimated for mp3)."""
+    size = len(frame["data"]["audio"]) * 3 // 4
+    rate = int(body.get("sample_rate") or 44100)
+    per_second = {"pcm": 2 * rate, "wav": 2 * rate, "mulaw": rate, "ulaw": rate, "alaw": rate}
+    return size / per_second.get(str(body.get("output_format") or "pcm"), 16000)
 
 
 def _event(frame: Frame) -> bytes:

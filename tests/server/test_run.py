@@ -1,0 +1,96 @@
+"""`voicewire serve` as a process: its first start, and how it stops (SIGTERM drains)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import websockets
+from websockets.sync.client import connect
+
+from support.server import RunningServer, start_server
+from voicewire.auth.sqlite import SqliteStore
+
+CLEAN_EXIT = (0, -signal.SIGTERM)
+"""uvicorn re-raises the SIGTERM it handled once its shutdown is done (systemd counts that as a clean
+stop); the --workers supervisor exits 0."""
+
+LONG = " ".join(f"Sentence {n} of a turn that is still going out when the server is told to stop." for n in range(12))
+
+
+def test_the_first_start_prints_a_key(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        assert server.key.startswith("vw_")
+        assert server.key not in (tmp_path / "voicewire.db").read_bytes().decode("latin-1")
+        assert "shown once" in server.output()
+    finally:
+        server.stop()
+
+
+def refused(server: RunningServer) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", server.port)) != 0
+
+
+def test_sigterm_lets_the_running_turn_finish_then_closes_with_1001(tmp_path: Path) -> None:
+    server = start_server(tmp_path, units=2)
+    try:
+        with connect(server.ws_url + "/waves/v1/tts/live", additional_headers=server.headers, max_size=None) as ws:
+            ws.send(json.dumps({"text": LONG, "voice_id": "heart", "sample_rate": 44100}))
+            frames = [json.loads(ws.recv(timeout=20))]
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert refused(server), "a stopping server must not accept new connections"
+            while frames[-1]["status"] not in ("complete", "error"):
+                time.sleep(0.05)  # a slow reader: the turn's audio is still going out
+                frames.append(json.loads(ws.recv(timeout=20)))
+            assert frames[-1]["status"] == "complete" and len(frames) > 10
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                ws.recv(timeout=20)
+            assert ws.close_code == 1001
+        assert server.process.wait(timeout=30) in CLEAN_EXIT
+        assert "timeout graceful shutdown exceeded" not in server.output()
+        store = SqliteStore(tmp_path / "voicewire.db")
+        key_id = server.key[3:11]
+        assert store.active(key_id, "synthesis") == 0 and store.active(key_id, "socket") == 0
+        store.close()
+    finally:
+        server.stop()
+
+
+def test_a_turn_left_open_is_closed_at_the_drain_deadline(tmp_path: Path) -> None:
+    server = start_server(tmp_path, units=1, extra_env={"VOICEWIRE_DRAIN_TIMEOUT": "1"})
+    try:
+        with connect(server.ws_url + "/waves/v1/tts/live", additional_headers=server.headers) as ws:
+            ws.send(json.dumps({"text": "This turn waits for more", "voice_id": "heart", "continue": True}))
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                while True:
+                    ws.recv(timeout=20)
+            assert ws.close_code == 1001
+            assert 0.8 < time.monotonic() - started < 6
+        assert server.process.wait(timeout=30) in CLEAN_EXIT
+    finally:
+        server.stop()
+
+
+def test_several_workers_stop_on_sigterm(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--workers", "2", extra_env={"VOICEWIRE_WORKERS": "2"}, units=1)
+    try:
+        with connect(server.ws_url + "/waves/v1/tts/live", additional_headers=server.headers) as ws:
+            ws.send(json.dumps({"text": "Goodbye.", "voice_id": "heart"}))
+            assert json.loads(ws.recv(timeout=20))["status"] in ("chunk", "complete")
+            server.process.send_signal(signal.SIGTERM)
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                while True:
+                    ws.recv(timeout=20)
+            assert ws.close_code == 1001
+        assert server.process.wait(timeout=60) == 0
+    finally:
+        server.stop()
