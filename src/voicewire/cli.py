@@ -362,6 +362,78 @@ def bench_live_cmd(
     _print_rows(rows, as_json)
 
 
+@bench.command("load")
+@click.option("--url", default=None, help="A running server; by default one is started for the run.")
+@click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url (with enough units).")
+@click.option("--clients", default="10,25,50,75,100", show_default=True, help="Concurrent streams per level.")
+@click.option("--scenario", type=click.Choice(["oneshot", "tokens", "mixed"]), default="oneshot", show_default=True)
+@click.option("--voice", default="heart", show_default=True)
+@click.option("--tokens-per-second", type=float, default=20.0, show_default=True, help="Pace of the tokens scenario.")
+@click.option("--deflate", is_flag=True, help="Offer permessage-deflate, as the official clients do.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Server processes (started server only).")
+@click.option("--json", "as_json", is_flag=True)
+def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str, voice: str, tokens_per_second: float,
+                   deflate: bool, workers: int, as_json: bool) -> None:  # fmt: skip
+    """Many live streams at once, each played in real time: first audio, underruns, CPU, RSS."""
+    import asyncio
+    import contextlib
+
+    from voicewire.bench.load import find_capacity
+    from voicewire.bench.server import BenchServer, spawn_server
+
+    levels = [int(n) for n in clients.split(",")]
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            env = {"VOICEWIRE_WORKERS": str(workers)}
+            server = stack.enter_context(spawn_server(["--workers", str(workers)], env=env, units=max(levels)))
+        else:
+            if not key:
+                raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+            server = BenchServer(url, key, 0)
+        results = asyncio.run(
+            find_capacity(
+                server.url,
+                server.key,
+                levels,
+                scenario=scenario,
+                voice=voice,
+                tokens_per_second=tokens_per_second,
+                compression="deflate" if deflate else None,
+                server_pid=server.pid or None,
+            )
+        )
+    rows = [{**r.row(), "healthy": r.healthy} for r in results]
+    _print_rows(rows, as_json)
+    best = max((r.clients for r in results if r.healthy), default=0)
+    if not as_json:
+        click.echo(f"largest healthy level (no underruns, first-audio p95 <= 250 ms): {best} streams")
+
+
+@bench.command("store")
+@click.option("--redis", "redis_url", default=None, help="Also measure a Redis store at this URL.")
+@click.option("--rounds", default=2000, show_default=True)
+def bench_store_cmd(redis_url: str | None, rounds: int) -> None:
+    """Cost of admitting a request (take + release a lease) in each store."""
+    import tempfile
+
+    from voicewire.auth.open import open_store
+
+    rows = []
+    with tempfile.TemporaryDirectory() as home:
+        for name, url in (("sqlite", ""), ("redis", redis_url)):
+            if url is None:
+                continue
+            store = open_store(url, Path(home))
+            started = time.perf_counter()
+            for _ in range(rounds):
+                lease = store.acquire("bench", "synthesis", 1_000_000, 30)
+                store.release([lease] if lease else [])
+            per = (time.perf_counter() - started) / rounds * 1e6
+            rows.append({"store": name, "rounds": rounds, "us_per_admission": round(per, 1)})
+            store.close()
+    _print_rows(rows, False)
+
+
 def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -43,10 +43,22 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def spawn_server(args: Sequence[str] = (), env: dict[str, str] | None = None) -> Iterator[BenchServer]:
-    """Start a server, wait until its voices are loaded, yield it, stop it."""
+def spawn_server(
+    args: Sequence[str] = (), env: dict[str, str] | None = None, units: int | None = None
+) -> Iterator[BenchServer]:
+    """Start a server, wait until its voices are loaded, yield it, stop it.
+
+    With ``units``, the server's key gets that many concurrency units (load benchmarks need many).
+    """
     with tempfile.TemporaryDirectory(prefix="voicewire-bench-") as home:
         port = _free_port()
+        made = ""
+        if units is not None:
+            from voicewire.auth.open import open_store
+
+            store = open_store((env or {}).get("VOICEWIRE_STORE", ""), Path(home))
+            _, made = store.create("bench", units)
+            store.close()
         log = Path(home) / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -57,14 +69,16 @@ def spawn_server(args: Sequence[str] = (), env: dict[str, str] | None = None) ->
             )
             try:
                 url = f"http://127.0.0.1:{port}"
-                key = _wait_ready(process, url, log)
+                key = _wait_ready(process, url, log, need_key=not made) or made
                 yield BenchServer(url, key, process.pid)
             finally:
                 process.terminate()
                 process.wait(timeout=30)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 120.0) -> str:
+def _wait_ready(
+    process: subprocess.Popen[bytes], url: str, log: Path, *, need_key: bool, timeout: float = 120.0
+) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -73,8 +87,8 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout: 
             with urllib.request.urlopen(url + "/waves/v1/health", timeout=1) as r:
                 if json.load(r).get("ready"):
                     found = re.search(r"VOICEWIRE_API_KEY=(vw_\S+)", log.read_text())
-                    if found:
-                        return found.group(1)
+                    if found or not need_key:
+                        return found.group(1) if found else ""
         except OSError:
             pass
         time.sleep(0.2)
