@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from voicewire.synthesis.scheduler import Scheduler
+
+
+async def queue_behind_a_blocker(scheduler: Scheduler, deadlines: list[float]) -> tuple[list[int], threading.Event]:
+    """Occupy the only worker, then queue one call per deadline; returns the run order list."""
+    ran: list[int] = []
+    gate = threading.Event()
+    started = threading.Event()
+
+    def blocker() -> None:
+        started.set()
+        gate.wait(10)
+
+    first = asyncio.ensure_future(scheduler.run(blocker, deadline=0.0))
+    while not started.is_set():
+        await asyncio.sleep(0.001)
+    calls = [
+        asyncio.ensure_future(scheduler.run(lambda i=i: ran.append(i), deadline=d)) for i, d in enumerate(deadlines)
+    ]
+    await asyncio.sleep(0.01)  # all queued
+    gate.set()
+    await first
+    await asyncio.gather(*calls)
+    return ran, gate
+
+
+def test_earliest_deadline_runs_first() -> None:
+    async def main() -> list[int]:
+        scheduler = Scheduler(1, policy="deadline")
+        try:
+            ran, _ = await queue_behind_a_blocker(scheduler, [5.0, 1.0, 3.0, 0.5, 4.0])
+            return ran
+        finally:
+            scheduler.close()
+
+    assert asyncio.run(main()) == [3, 1, 2, 4, 0]
+
+
+def test_fifo_runs_in_arrival_order() -> None:
+    async def main() -> list[int]:
+        scheduler = Scheduler(1, policy="fifo")
+        try:
+            ran, _ = await queue_behind_a_blocker(scheduler, [5.0, 1.0, 3.0, 0.5, 4.0])
+            return ran
+        finally:
+            scheduler.close()
+
+    assert asyncio.run(main()) == [0, 1, 2, 3, 4]
+
+
+def test_a_cancelled_call_that_has_not_started_never_runs() -> None:
+    ran: list[str] = []
+
+    async def main() -> None:
+        scheduler = Scheduler(1)
+        gate = threading.Event()
+        blocker = asyncio.ensure_future(scheduler.run(lambda: gate.wait(10), deadline=0.0))
+        await asyncio.sleep(0.01)
+        doomed = asyncio.ensure_future(scheduler.run(lambda: ran.append("doomed"), deadline=1.0))
+        kept = asyncio.ensure_future(scheduler.run(lambda: ran.append("kept"), deadline=2.0))
+        await asyncio.sleep(0.01)
+        doomed.cancel()
+        gate.set()
+        await blocker
+        await kept
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+        scheduler.close()
+
+    asyncio.run(main())
+    assert ran == ["kept"]
+
+
+def test_errors_reach_the_caller_and_the_worker_survives() -> None:
+    async def main() -> int:
+        scheduler = Scheduler(1)
+
+        def boom() -> int:
+            raise ValueError("engine fell over")
+
+        with pytest.raises(ValueError, match="fell over"):
+            await scheduler.run(boom, deadline=0.0)
+        result = await scheduler.run(lambda: 42, deadline=0.0)
+        scheduler.close()
+        return result
+
+    assert asyncio.run(main()) == 42
+
+
+def test_calls_run_in_parallel_on_all_workers() -> None:
+    async def main() -> float:
+        scheduler = Scheduler(4)
+        started = time.monotonic()
+        await asyncio.gather(*(scheduler.run(lambda: time.sleep(0.2), deadline=0.0) for _ in range(4)))
+        scheduler.close()
+        return time.monotonic() - started
+
+    assert asyncio.run(main()) < 0.6
+
+
+def test_unknown_policy() -> None:
+    with pytest.raises(ValueError, match="deadline, fifo"):
+        Scheduler(1, policy="random")
+
+
+def test_closed_scheduler_refuses_work() -> None:
+    async def main() -> None:
+        scheduler = Scheduler(1)
+        scheduler.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await scheduler.run(lambda: 1, deadline=0.0)
+
+    asyncio.run(main())
