@@ -53,6 +53,19 @@ def test_synthesis_gives_audio_and_a_span_per_word(engine_and_voice: tuple[Engin
     assert 0 < audio.lead <= spans[0][0] and audio.tail > 0
 
 
+def test_blocks_make_the_audio_their_stream_announced(engine_and_voice: tuple[Engine, str]) -> None:
+    engine, voice = engine_and_voice
+    stream = engine.synthesize_blocks(SENTENCE, voice)
+    info = next(v for v in engine.voices() if v.voice_id == voice)
+    assert stream.sample_rate == info.sample_rate and len(stream.word_spans) == len(SENTENCE)
+    assert 0 < stream.lead <= stream.word_spans[0][0] and stream.word_spans[-1][1] <= stream.length
+    blocks = list(stream.blocks)
+    assert all(b.dtype == np.float32 and b.ndim == 1 for b in blocks)
+    assert sum(len(b) for b in blocks) == stream.length
+    assert 2.5 < stream.length / stream.sample_rate < 8.0
+    assert engine.synthesize_blocks([], voice).collect().samples.size == 0
+
+
 def test_speed_goes_through_the_model_durations(engine_and_voice: tuple[Engine, str]) -> None:
     engine, voice = engine_and_voice
     words = SENTENCE[:8]

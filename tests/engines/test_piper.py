@@ -1,27 +1,89 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from voicewire.engines.piper import PiperEngine, bundled_voices, voice_files_in
+from voicewire.engines import piper_graph
+from voicewire.engines.phoneme_align import assign_owners
+from voicewire.engines.piper import GAIN, PiperEngine, _ids, bundled_voices, voice_files_in
+
+LONG = "The birch canoe slid on the smooth planks, and the crowd on the shore cheered loudly for a while.".split()
+
+
+def model_inputs(
+    engine: PiperEngine, words: list[str], noise: float = 0.667, noise_w: float = 0.8
+) -> dict[str, np.ndarray]:
+    loaded = engine._voice("joe")
+    phonemes, alone = engine._phonemize(loaded, words)
+    ids, _, _ = _ids(phonemes, assign_owners(phonemes, alone), loaded.id_map)
+    return {"input": np.asarray([ids], np.int64), "input_lengths": np.asarray([len(ids)], np.int64),
+            "scales": np.asarray([noise, 1.0, noise_w], np.float32)}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def quiet_piper(piper_engine: PiperEngine) -> Iterator[PiperEngine]:
+    """joe with the model's noise off: the same words give the same samples on every call."""
+    engine = PiperEngine()
+    loaded = piper_engine._voice("joe")
+    inference = {**loaded.config.get("inference", {}), "noise_scale": 0.0, "noise_w": 0.0}
+    engine._loaded["joe"] = dataclasses.replace(loaded, config={**loaded.config, "inference": inference})
+    yield engine
 
 
 def test_durations_sum_to_the_audio(piper_engine: PiperEngine) -> None:
     loaded = piper_engine._voice("joe")
-    words = ["Most", "of", "the", "time,", "it", "is", "in", "the", "house."]
-    phonemes, _ = piper_engine._phonemize(loaded, words)
-    from voicewire.engines.phoneme_align import assign_owners
-    from voicewire.engines.piper import _ids
+    latent, frames = loaded.front.run(None, model_inputs(piper_engine, "Most of the time, it is in the house.".split()))
+    assert int(np.asarray(frames).sum()) == latent.shape[2]
+    assert loaded.decoder is not None
+    audio = loaded.decoder.run(None, {loaded.decoder.get_inputs()[0].name: latent})[0]
+    assert latent.shape[2] * 256 == np.asarray(audio).reshape(-1).size
 
-    ids, _, _ = _ids(phonemes, assign_owners(phonemes, [""] * len(words)), loaded.id_map)
-    scales = np.asarray([0.667, 1.0, 0.8], np.float32)
-    audio, frames = loaded.session.run(None, {"input": np.asarray([ids], np.int64),
-                                              "input_lengths": np.asarray([len(ids)], np.int64),
-                                              "scales": scales})[:2]  # fmt: skip
-    assert int(np.asarray(frames).sum()) * 256 == np.asarray(audio).reshape(-1).size
+
+def test_the_cut_graph_makes_the_samples_of_the_whole_graph(piper_engine: PiperEngine, quiet_piper: PiperEngine,
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    import onnx
+    import onnxruntime as ort
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    model = onnx.load(str(bundled_voices()[0].model))
+    add_alignment_output(model)
+    onnx.save(model, str(tmp_path / "whole.onnx"))
+    whole = ort.InferenceSession(str(tmp_path / "whole.onnx"), providers=["CPUExecutionProvider"])
+    audio = np.asarray(whole.run(None, model_inputs(piper_engine, LONG, noise=0.0, noise_w=0.0))[0]).reshape(-1)
+    ours = quiet_piper.synthesize(LONG, "joe").samples
+    assert ours.shape == audio.shape
+    assert np.max(np.abs(ours - np.clip(audio * GAIN, -1, 1))) < 1e-5
+
+
+@pytest.mark.parametrize("words", [LONG, LONG[:4], ["Yes."]], ids=["three-windows", "two-windows", "one-window"])
+def test_windowed_decoding_equals_whole_decoding(quiet_piper: PiperEngine, words: list[str]) -> None:
+    whole = quiet_piper.synthesize(words, "joe")
+    stream = quiet_piper.synthesize_blocks(words, "joe")
+    assert (stream.word_spans, stream.lead, stream.tail) == (whole.word_spans, whole.lead, whole.tail)
+    blocks = list(stream.blocks)
+    frames = stream.length // 256
+    assert [len(b) for b in blocks] == [(w.end - w.start) * 256 for w in piper_graph.windows(frames)]
+    if frames > piper_graph.FIRST_FRAMES + piper_graph.CONTEXT * 2:
+        assert len(blocks[0]) == piper_graph.FIRST_FRAMES * 256  # about 0.37 s: out before the rest is decoded
+    joined = np.concatenate(blocks)
+    assert joined.shape == whole.samples.shape == (stream.length,)
+    assert np.max(np.abs(joined - whole.samples)) < 1e-5
+
+
+def test_a_voice_whose_windows_do_not_match_is_decoded_whole(engine_cache: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(piper_graph, "CONTEXT", 2)  # far less than the decoder's reach: windows would click
+    engine = PiperEngine(cache_dir=engine_cache)
+    engine.load("joe")
+    assert not engine._voice("joe").windowed
+    stream = engine.synthesize_blocks(LONG, "joe")
+    assert [len(b) for b in stream.blocks] == [stream.length]
 
 
 def test_merged_function_words_get_their_own_spans(piper_engine: PiperEngine) -> None:
@@ -44,11 +106,21 @@ def test_fixed_gain_not_per_sentence_normalization(piper_engine: PiperEngine) ->
     assert max(peaks) - min(peaks) > 0.01
 
 
-def test_thread_setting_reaches_the_session(engine_cache: Path) -> None:
+def test_thread_setting_reaches_the_sessions(engine_cache: Path) -> None:
     engine = PiperEngine(threads=2, cache_dir=engine_cache)
     engine.load("joe")
-    assert engine._voice("joe").session.get_session_options().intra_op_num_threads == 2
-    assert list((engine_cache / "piper").glob("joe-*.onnx"))  # the patched model is cached on disk
+    loaded = engine._voice("joe")
+    assert loaded.decoder is not None and loaded.windowed
+    for session in (loaded.front, loaded.decoder):
+        assert session.get_session_options().intra_op_num_threads == 2
+    cached = sorted(p.name.split(".", 1)[1] for p in (engine_cache / "piper").glob("joe-*.onnx"))
+    assert cached == ["decoder.onnx", "front.onnx"]  # the cut graphs are cached on disk
+
+
+def test_without_a_cache_the_graphs_are_built_in_memory() -> None:
+    engine = PiperEngine()
+    graphs = engine._graphs(bundled_voices()[0])
+    assert len(graphs) == 2 and all(isinstance(g, bytes) for g in graphs)
 
 
 def test_a_voice_added_from_local_files(tmp_path: Path, engine_cache: Path) -> None:
@@ -64,3 +136,17 @@ def test_a_voice_added_from_local_files(tmp_path: Path, engine_cache: Path) -> N
     assert {v.voice_id for v in engine.voices()} == {"joe", "lessac"}
     audio = engine.synthesize(["Hello", "from", "an", "added", "voice."], "lessac")
     assert audio.samples.size > 10_000
+
+
+def test_a_graph_that_cannot_be_cut_runs_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(piper_graph, "split", lambda model: None)  # as for a voice without a /dec/ scope
+    engine = PiperEngine(cache_dir=tmp_path)
+    engine.load("joe")
+    loaded = engine._voice("joe")
+    assert loaded.decoder is None and not loaded.windowed
+    assert [p.name.split(".", 1)[1] for p in (tmp_path / "piper").glob("joe-*.onnx")] == ["whole.onnx"]
+    audio = engine.synthesize(LONG, "joe")
+    assert len(audio.word_spans) == len(LONG) and audio.samples.size > 3 * 22050
+    stream = engine.synthesize_blocks(LONG[:5], "joe")
+    assert [len(b) for b in stream.blocks] == [stream.length]
+    engine.close()

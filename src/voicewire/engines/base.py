@@ -9,13 +9,13 @@ the event loop, and must be safe to call from several threads at once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Engine", "EngineAudio", "Samples", "VoiceInfo"]
+__all__ = ["Engine", "EngineAudio", "Samples", "UnitStream", "VoiceInfo"]
 
 Samples = npt.NDArray[np.float32]
 
@@ -64,6 +64,51 @@ class EngineAudio:
     phonemes: str = field(default="", repr=False)
 
 
+@dataclass(frozen=True, kw_only=True)
+class UnitStream:
+    """One unit's audio still being made: all of ``EngineAudio`` but the samples, then the samples in
+    blocks.
+
+    Each ``next(blocks)`` is one blocking model call (run it on a worker thread, one at a time); the
+    blocks concatenate into ``length`` samples, which equal the unit's ``EngineAudio.samples``. The
+    first block is small, so a listener can hear the unit before the rest of it is made.
+    """
+
+    sample_rate: int
+    word_spans: tuple[tuple[int, int], ...]
+    length: int
+    """Samples in all the blocks together."""
+    blocks: Iterator[Samples] = field(repr=False)
+    lead: int = 0
+    tail: int = 0
+    phonemes: str = field(default="", repr=False)
+
+    @classmethod
+    def whole(cls, audio: EngineAudio) -> UnitStream:
+        """``audio`` as a stream of one block."""
+        return cls(
+            sample_rate=audio.sample_rate,
+            word_spans=audio.word_spans,
+            length=len(audio.samples),
+            blocks=iter([audio.samples]),
+            lead=audio.lead,
+            tail=audio.tail,
+            phonemes=audio.phonemes,
+        )
+
+    def collect(self) -> EngineAudio:
+        """The rest of the blocks, made now, as one ``EngineAudio`` (for a stream not yet started)."""
+        samples = np.concatenate([np.zeros(0, np.float32), *self.blocks]).astype(np.float32, copy=False)
+        return EngineAudio(
+            samples=samples,
+            sample_rate=self.sample_rate,
+            word_spans=self.word_spans,
+            lead=self.lead,
+            tail=self.tail,
+            phonemes=self.phonemes,
+        )
+
+
 class Engine(ABC):
     """A family of voices that share one implementation (``hibari``, ``piper``).
 
@@ -102,6 +147,19 @@ class Engine(ABC):
             EngineError: the model failed.
         """
         raise NotImplementedError("The 'synthesize' method must be implemented.")
+
+    def synthesize_blocks(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> UnitStream:
+        """``synthesize``, for a listener who should hear the start before the end is made.
+
+        This call does the work that fixes the unit's length and word spans; the stream's blocks
+        do the rest, one model call each. Collected, the stream equals what ``synthesize`` returns
+        (within 1e-5; sampled models such as VITS draw new noise on every call, so compare the two
+        at zero noise). The default is one block: all of ``synthesize``, done in this call.
+
+        Raises:
+            EngineError: the model failed (here, or in the call that makes a block).
+        """
+        return UnitStream.whole(self.synthesize(words, voice_id, speed))
 
     def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing to release
         """Release sessions; the engine may be loaded again afterwards."""

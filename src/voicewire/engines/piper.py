@@ -5,11 +5,13 @@ local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``
 
 - We build the onnxruntime session ourselves: ``PiperVoice.load`` takes no thread setting.
 - The graph is patched (with piper's own ``add_alignment_output``) to expose samples per phoneme id,
-  and the patched model is cached on disk: a session built from a file costs ~85 MB, one built from
-  in-memory bytes ~230 MB.
+  then cut in two at the decoder's input (``piper_graph``): a front-end (ids to latent and
+  durations) and the decoder, which ``synthesize_blocks`` runs window by window so a unit's first
+  0.37 s can be heard before the rest is decoded. A graph that cannot be cut runs whole. The graphs
+  are cached on disk: a session built from a file costs ~85 MB, one built from in-memory bytes ~230 MB.
 - Loudness: piper rescales every sentence to peak 1.0 (``normalize_audio``), so loudness jumps
   between chunks. We apply one fixed gain instead.
-- One model call per unit (piper splits at espeak's sentence ends, which fire after "Dr.").
+- One front-end call per unit (piper splits at espeak's sentence ends, which fire after "Dr.").
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from voicewire.engines.base import Engine, EngineAudio, VoiceInfo, spans_from_durations
+from voicewire.engines import piper_graph
+from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, VoiceInfo, spans_from_durations
 from voicewire.engines.onnx import session_options
 from voicewire.engines.phoneme_align import assign_owners
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
@@ -36,6 +41,10 @@ MODEL = "lightning_v3.1_pro"
 GAIN = 1.2
 """Fixed gain on the raw VITS output: joe's speech at about -22.5 dBFS RMS with peaks under 0.9
 (raw peaks reach 0.72 on Harvard sentences), about the level of hibari after its own gain."""
+
+WARM_UP = "Warm up the voice with a sentence long enough to be decoded in three windows."
+WINDOW_TOLERANCE = 1e-5
+"""Largest difference allowed between a windowed and a whole decode (measured on joe: 6e-7)."""
 
 _LANG_FLAGS = re.compile(r"\([^)]+\)")
 _ESPEAK_LOCK = threading.Lock()  # espeak-ng keeps global state: one caller at a time
@@ -51,11 +60,36 @@ class PiperVoiceFiles:
 
 @dataclass(frozen=True)
 class _Loaded:
-    session: Any
+    front: Any
+    """ids to ``(latent, durations)``; to ``(audio, durations)`` when ``decoder`` is None."""
+    decoder: Any | None
+    """latent to audio; None when the graph could not be cut at the decoder's input."""
     config: dict[str, Any]
     id_map: dict[str, list[int]]
     espeak_voice: str
     clusters: frozenset[tuple[str, ...]]
+    windowed: bool = False
+    """Decoding in windows gives the samples of a whole decode (checked when the voice loads)."""
+
+
+@dataclass(frozen=True)
+class _Front:
+    """What the front-end made of a unit: the latent (or, unsplit, the audio) and what it fixes."""
+
+    output: npt.NDArray[np.float32]
+    sample_rate: int
+    word_spans: tuple[tuple[int, int], ...]
+    lead: int
+    tail: int
+    phonemes: str
+
+    @property
+    def frames(self) -> int:
+        return int(self.output.shape[2])
+
+    def audio(self, samples: Samples) -> EngineAudio:
+        return EngineAudio(samples=samples, sample_rate=self.sample_rate, word_spans=self.word_spans,
+                           lead=self.lead, tail=self.tail, phonemes=self.phonemes)  # fmt: skip
 
 
 def bundled_voices() -> list[PiperVoiceFiles]:
@@ -148,62 +182,100 @@ class PiperEngine(Engine):
                 "Add them again with `voicewire voices add PATH.onnx`."
             )
         config = _read_config(files.config)
-        session = ort.InferenceSession(
-            self._aligned_model(files), session_options(self._threads), providers=["CPUExecutionProvider"]
-        )
-        if len(session.get_outputs()) < 2:
+        sessions = [
+            ort.InferenceSession(graph, session_options(self._threads), providers=["CPUExecutionProvider"])
+            for graph in self._graphs(files)
+        ]
+        if len(sessions[0].get_outputs()) < 2:
             raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): the model exposes no phoneme durations.")
         _init_espeak()
         clusters = frozenset(tuple(c) for c in config.get("vowel_clusters", []) or [])
-        loaded = _Loaded(session, config, config["phoneme_id_map"], config["espeak"]["voice"], clusters)
-        self._run(loaded, ["Warm", "up."], 1.0)
-        return loaded
+        loaded = _Loaded(sessions[0], sessions[1] if len(sessions) > 1 else None, config,
+                         config["phoneme_id_map"], config["espeak"]["voice"], clusters)  # fmt: skip
+        if loaded.decoder is None:
+            self._synthesize(loaded, WARM_UP.split(), 1.0)  # warm-up
+            return loaded
+        return replace(loaded, windowed=_windows_match(loaded, self._front(loaded, WARM_UP.split(), 1.0)))
 
-    def _aligned_model(self, files: PiperVoiceFiles) -> str | bytes:
-        """Path of the duration-exposing copy of the model (cached), or its bytes if no cache."""
+    def _graphs(self, files: PiperVoiceFiles) -> Sequence[str | bytes]:
+        """The voice's graph with its durations exposed, as onnxruntime takes it: ``[front-end,
+        decoder]`` when it can be cut at the decoder's input, else ``[whole]``. Paths of cached
+        files, or bytes if there is no cache."""
         import onnx
         from piper.patch_voice_with_alignment import add_alignment_output
 
         stat = files.model.stat()
-        cached = None
-        if self._cache_dir is not None:
-            cached = self._cache_dir / "piper" / f"{files.voice_id}-{stat.st_size}-{stat.st_mtime_ns}.onnx"
-            if cached.is_file():
-                return str(cached)
+        stem = f"{files.voice_id}-{stat.st_size}-{stat.st_mtime_ns}"
+        folder = None if self._cache_dir is None else self._cache_dir / "piper"
+        if folder is not None:
+            for parts in (("front", "decoder"), ("whole",)):
+                paths = [folder / f"{stem}.{part}.onnx" for part in parts]
+                if all(path.is_file() for path in paths):
+                    return [str(path) for path in paths]
         model = onnx.load(str(files.model))
         try:
             add_alignment_output(model)
         except ValueError as exc:
             if "already marked" not in str(exc):
                 raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): cannot expose durations: {exc}") from exc
-        if cached is not None:
+        cut = piper_graph.split(model)
+        graphs = {"whole": model} if cut is None else {"front": cut.front, "decoder": cut.decoder}
+        if folder is not None:
             try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(".tmp")
-                onnx.save(model, str(tmp))
-                tmp.replace(cached)
-                return str(cached)
+                folder.mkdir(parents=True, exist_ok=True)
+                saved = []
+                for part, graph in graphs.items():
+                    path = folder / f"{stem}.{part}.onnx"
+                    tmp = path.with_suffix(".tmp")
+                    onnx.save(graph, str(tmp))
+                    tmp.replace(path)
+                    saved.append(str(path))
+                return saved
             except OSError:
                 pass  # read-only home: fall back to bytes (more memory, same audio)
-        return bytes(model.SerializeToString())
+        return [bytes(graph.SerializeToString()) for graph in graphs.values()]
 
     # -- synthesis -------------------------------------------------------------------------
     def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
         loaded = self._voice(voice_id)
-        try:
-            return self._run(loaded, words, speed)
-        except (ValueError, RuntimeError, KeyError, IndexError) as exc:
-            raise EngineError(f"piper failed on voice {voice_id!r}: {exc}") from exc
+        with _model_errors(voice_id):
+            return self._synthesize(loaded, words, speed)
 
-    def _run(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
+    def synthesize_blocks(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> UnitStream:
+        """The front-end now, then the decoder window by window: ``FIRST_FRAMES`` frames first."""
+        loaded = self._voice(voice_id)
+        if not loaded.windowed:
+            return super().synthesize_blocks(words, voice_id, speed)
+        with _model_errors(voice_id):
+            front = self._front(loaded, words, speed)
+        if front is None:
+            return UnitStream.whole(_silence(loaded, words))
+        return UnitStream(
+            sample_rate=front.sample_rate,
+            word_spans=front.word_spans,
+            length=front.frames * _hop(loaded),
+            blocks=_blocks(loaded, front.output, voice_id),
+            lead=front.lead,
+            tail=front.tail,
+            phonemes=front.phonemes,
+        )
+
+    def _synthesize(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
+        front = self._front(loaded, words, speed)
+        if front is None:
+            return _silence(loaded, words)
+        if loaded.decoder is None:
+            return front.audio(_gain(front.output))
+        return front.audio(_decode(loaded, front.output, piper_graph.Window(0, 0, front.frames, front.frames)))
+
+    def _front(self, loaded: _Loaded, words: Sequence[str], speed: float) -> _Front | None:
+        """The unit through the front-end (or, unsplit, the whole graph); None if nothing is spoken."""
         rate = int(loaded.config["audio"]["sample_rate"])
         phonemes, alone = self._phonemize(loaded, words)
         owners = assign_owners(phonemes, alone)
         ids, id_owner, id_lead = _ids(phonemes, owners, loaded.id_map)
         if len(ids) <= 3:
-            return EngineAudio(
-                samples=np.zeros(0, np.float32), sample_rate=rate, word_spans=tuple((0, 0) for _ in words)
-            )
+            return None
         inference = loaded.config.get("inference", {})
         args = {
             "input": np.asarray([ids], np.int64),
@@ -219,12 +291,11 @@ class PiperEngine(Engine):
         }
         if int(loaded.config.get("num_speakers", 1)) > 1:
             args["sid"] = np.asarray([int(loaded.config.get("default_speaker_id", 0))], np.int64)
-        audio, frames = loaded.session.run(None, args)[:2]
-        samples = np.clip(np.asarray(audio, np.float32).reshape(-1) * GAIN, -1.0, 1.0)
+        output, frames = loaded.front.run(None, args)[:2]
         frames = np.asarray(frames).reshape(-1).astype(np.int64)
-        hop = int(loaded.config.get("hop_length", 256))
-        return EngineAudio(
-            samples=samples.astype(np.float32, copy=False),
+        hop = _hop(loaded)
+        return _Front(
+            output=np.asarray(output, np.float32),
             sample_rate=rate,
             # Half of a space leads into the next word: measured against a word-by-word reference,
             # Piper's next word starts sounding during the second half of the space.
@@ -255,6 +326,58 @@ class PiperEngine(Engine):
     def close(self) -> None:
         with self._lock:
             self._loaded.clear()
+
+
+def _blocks(loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str) -> Iterator[Samples]:
+    for window in piper_graph.windows(int(latent.shape[2])):
+        with _model_errors(voice_id):
+            block = _decode(loaded, latent, window)
+        yield block
+
+
+def _decode(loaded: _Loaded, latent: npt.NDArray[np.float32], window: piper_graph.Window) -> Samples:
+    """The samples of frames ``[window.start, window.end)``, decoded with the window's context."""
+    assert loaded.decoder is not None
+    z = np.ascontiguousarray(latent[:, :, window.lo : window.hi])
+    audio = np.asarray(loaded.decoder.run(None, {loaded.decoder.get_inputs()[0].name: z})[0]).reshape(-1)
+    hop = _hop(loaded)
+    return _gain(audio[(window.start - window.lo) * hop : (window.end - window.lo) * hop])
+
+
+def _windows_match(loaded: _Loaded, front: _Front | None) -> bool:
+    """Whether decoding ``front`` window by window gives the samples of one whole decode."""
+    if front is None:
+        return False
+    n = front.frames
+    whole = _decode(loaded, front.output, piper_graph.Window(0, 0, n, n))
+    parts = np.concatenate([_decode(loaded, front.output, w) for w in piper_graph.windows(n)])
+    return (
+        len(whole) == n * _hop(loaded)
+        and parts.shape == whole.shape
+        and bool(np.max(np.abs(parts - whole)) <= WINDOW_TOLERANCE)
+    )
+
+
+def _gain(audio: npt.NDArray[np.float32]) -> Samples:
+    samples: Samples = np.clip(np.asarray(audio, np.float32).reshape(-1) * GAIN, -1.0, 1.0).astype(np.float32)
+    return samples
+
+
+def _hop(loaded: _Loaded) -> int:
+    return int(loaded.config.get("hop_length", 256))
+
+
+def _silence(loaded: _Loaded, words: Sequence[str]) -> EngineAudio:
+    rate = int(loaded.config["audio"]["sample_rate"])
+    return EngineAudio(samples=np.zeros(0, np.float32), sample_rate=rate, word_spans=tuple((0, 0) for _ in words))
+
+
+@contextmanager
+def _model_errors(voice_id: str) -> Iterator[None]:
+    try:
+        yield
+    except (ValueError, RuntimeError, KeyError, IndexError) as exc:
+        raise EngineError(f"piper failed on voice {voice_id!r}: {exc}") from exc
 
 
 def _ids(
