@@ -10,9 +10,10 @@ import miniaudio
 import numpy as np
 import pytest
 
-from voicewire.engines.base import EngineAudio
-from voicewire.synthesis.render import PAUSES, TurnRenderer, pause_after, trim
-from voicewire.synthesis.units import prepare, prepare_all
+from voicewire.audio.pcm import float_to_pcm16
+from voicewire.engines.base import Engine, EngineAudio, UnitStream
+from voicewire.synthesis.render import PAUSES, Rendered, TurnRenderer, WordTiming, pause_after, trim
+from voicewire.synthesis.units import PreparedUnit, prepare, prepare_all
 
 RATE = 24_000
 
@@ -155,3 +156,143 @@ def test_a_turn_has_one_sample_rate() -> None:
     other = EngineAudio(samples=tone(0.2), sample_rate=22050, word_spans=((0, 100),))
     with pytest.raises(ValueError, match="one voice per turn"):
         renderer.add(prepare("Two."), other)
+
+
+# -- block by block: the same bytes and timings as the whole unit --------------------------------------
+
+
+def reference_words(unit: PreparedUnit, audio: EngineAudio, start: int, length: int, base: int) -> list[WordTiming]:
+    """The word timings of a whole unit, as the renderer computed them before it took blocks."""
+    rate, x = audio.sample_rate, audio.samples
+    spans: list[list[int]] = [[] for _ in unit.client_words]
+    for spoken, (a, b) in zip(unit.spoken, audio.word_spans, strict=True):
+        if spoken.source is not None:
+            spans[spoken.source].extend((a, b))
+    starts = [min(sp) if sp else None for sp in spans]
+    out, cursor, last = [], 0, len(unit.client_words) - 1
+    for j, word in enumerate(unit.client_words):
+        if spans[j]:
+            a, b = min(spans[j]), max(spans[j])
+            if j == last or pause_after(word) > PAUSES["none"]:
+                following = next((s for s in starts[j + 1 :] if s is not None), len(x))
+                loud = np.flatnonzero(np.abs(x[a : max(b, following)]) > 10 ** (-50 / 20))
+                b = a + int(loud[-1]) + 1 if loud.size else max(b, following)
+            a = min(max(a - start, cursor), length)
+            if j == 0:
+                a = min(a, round(0.003 * rate))
+            b = min(max(b - start, a), length)
+        else:
+            a = b = cursor
+        cursor = a
+        out.append(WordTiming(unit.first_word + j, word, (base + a) / rate, (base + b) / rate))
+    return out
+
+
+def reference_turn(units: list[PreparedUnit], audios: list[EngineAudio]) -> tuple[bytes, list[WordTiming]]:
+    """The turn as ``trim`` and the reference timings make it, at the engine's own rate."""
+    pcm, words, base = b"", [], 0
+    for unit, audio in zip(units, audios, strict=True):
+        samples, start = trim(audio, pause_after(unit.text))
+        pcm += float_to_pcm16(samples).tobytes()
+        words += reference_words(unit, audio, start, len(samples), base)
+        base += len(samples)
+    return pcm, words
+
+
+def in_blocks(renderer: TurnRenderer, unit: PreparedUnit, audio: EngineAudio,
+              sizes: list[int]) -> list[Rendered]:  # fmt: skip
+    """``audio`` given to ``renderer`` in blocks of ``sizes`` samples (the last one takes the rest)."""
+    renderer.begin_unit(unit, UnitStream.whole(audio))
+    cuts = [*itertools.accumulate(sizes), len(audio.samples)]
+    pieces = [renderer.add_block(audio.samples[a:b]) for a, b in itertools.pairwise([0, *cuts]) if a <= b]
+    return [*pieces, renderer.end_unit()]
+
+
+CHUNKINGS = {
+    "whole": lambda n: [],
+    "windows": lambda n: [32 * 256, 128 * 256, 512 * 256],  # Piper's plan
+    "small": lambda n: [1, 0, 2] + [977] * (n // 977),
+    "random": lambda n: list(np.random.default_rng(n).integers(0, 6000, n // 1500)),
+}
+
+
+def synthetic_units() -> tuple[list[PreparedUnit], list[EngineAudio]]:
+    texts = ["Well, hello there.", "Streaming delivers audio", "Hi,", "and then", "it ended."]
+    audios = [engine_audio(0.35, [0.2, 0.05, 0.3], 0.05, 0.4), engine_audio(0.02, [0.3, 0.2, 0.2], 0.01, 0.0),
+              engine_audio(0.0, [0.002], 0.0, 0.0), EngineAudio(samples=silence(0.4), sample_rate=RATE,
+              word_spans=((100, 4000), (4000, 9000))), engine_audio(0.1, [0.2, 0.3], 0.0, 0.01)]  # fmt: skip
+    return list(prepare_all(texts)), audios
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+@pytest.mark.parametrize("held", [False, True], ids=["free", "held-for-words"])
+def test_blocks_render_what_the_whole_unit_renders(chunking: str, held: bool) -> None:
+    units, audios = synthetic_units()
+    renderer = TurnRenderer("pcm", RATE, word_timestamps=held)
+    pieces = [p for u, a in zip(units, audios, strict=True)
+              for p in in_blocks(renderer, u, a, CHUNKINGS[chunking](len(a.samples)))]  # fmt: skip
+    pcm, words = reference_turn(units, audios)
+    assert b"".join(p.audio for p in pieces) == pcm
+    assert [w for p in pieces for w in p.words] == words
+    whole = TurnRenderer("pcm", RATE)
+    assert b"".join(whole.add(u, a).audio for u, a in zip(units, audios, strict=True)) == pcm
+
+
+@pytest.mark.parametrize("engine_name", ["hibari", "piper"])
+@pytest.mark.parametrize("rate", [None, 44100])
+def test_engine_audio_in_blocks_renders_as_a_whole(request: pytest.FixtureRequest, engine_name: str,
+                                                   rate: int | None) -> None:  # fmt: skip
+    engine: Engine = request.getfixturevalue(f"{engine_name}_engine")
+    voice = "heart" if engine_name == "hibari" else "joe"
+    units = list(prepare_all(["Well, the birch canoe slid", "on the smooth planks.", "Yes!", "Dr. Smith paid $100."]))
+    audios = [engine.synthesize(u.words, voice) for u in units]
+    out_rate = rate or audios[0].sample_rate
+    whole, blocks = TurnRenderer("pcm", out_rate), TurnRenderer("pcm", out_rate, word_timestamps=True)
+    expected = [whole.add(u, a) for u, a in zip(units, audios, strict=True)]
+    got = [p for u, a in zip(units, audios, strict=True)
+           for p in in_blocks(blocks, u, a, CHUNKINGS["windows"](0))]  # fmt: skip
+    pcm = b"".join(r.audio for r in expected) + whole.finish()
+    streamed = b"".join(r.audio for r in got) + blocks.finish()
+    assert [w for r in got for w in r.words] == [w for r in expected for w in r.words]
+    if rate is None:
+        assert streamed == pcm
+        assert pcm[: len(pcm) // 2 * 2] == reference_turn(units, audios)[0]
+    else:  # the resampler's arithmetic depends a little on how its input is cut
+        a, b = np.frombuffer(streamed, "<i2"), np.frombuffer(pcm, "<i2")
+        assert a.shape == b.shape and np.max(np.abs(a.astype(int) - b)) <= 1
+
+
+def test_audio_waits_for_the_timing_of_the_word_it_starts() -> None:
+    """With word timestamps, no audio goes out ahead of the timing of a word that starts in it."""
+    unit = prepare("Hello, world")  # "Hello," ends at its last audible sample before "world": known late
+    audio = engine_audio(0.05, [0.3, 0.3], 0.2, 0.1)
+    block = 2400
+    world_block = -(-audio.word_spans[1][0] // block) - 1  # the block in which "world" begins
+    for held in (False, True):
+        pieces = in_blocks(TurnRenderer("pcm", RATE, word_timestamps=held), unit, audio, [block] * 8)
+        assert next(i for i, p in enumerate(pieces) if p.words) == world_block
+        sent = 0.0
+        for piece in pieces:
+            for word in piece.words:
+                assert not held or sent <= word.start
+            sent += len(piece.audio) / 2 / RATE
+        first = len(pieces[0].audio) / 2 / RATE
+        if held:
+            assert first <= 0.003  # the pre-roll before "Hello," only
+        else:
+            assert first > 0.04  # the onset on, at once
+
+
+def test_a_unit_announced_in_blocks_must_be_given_in_full() -> None:
+    unit, audio = prepare("Hello there."), engine_audio(0.1, [0.2, 0.2], 0.0, 0.1)
+    renderer = TurnRenderer("pcm", RATE)
+    with pytest.raises(RuntimeError, match="begin_unit"):
+        renderer.add_block(audio.samples)
+    renderer.begin_unit(unit, UnitStream.whole(audio))
+    with pytest.raises(RuntimeError, match="end_unit"):
+        renderer.begin_unit(unit, UnitStream.whole(audio))
+    renderer.add_block(audio.samples[:100])
+    with pytest.raises(ValueError, match="Unit ended after 100"):
+        renderer.end_unit()
+    with pytest.raises(ValueError, match="runs past"):
+        renderer.add_block(audio.samples)
