@@ -328,3 +328,64 @@ def test_no_word_frames_unless_asked() -> None:
     send(s, text="Hello there, world.")
     run_jobs(s)
     assert "word_timestamp" not in statuses(s.frames_to_send())
+
+
+# -- partial results: a unit's audio as it is decoded ---------------------------------------------------
+
+
+def timing(index: int, word: str) -> WordTiming:
+    return WordTiming(index, word, 0.1 * index, 0.1 * index + 0.05)
+
+
+def test_partials_of_the_oldest_job_go_out_at_once() -> None:
+    s = make()
+    send(s, text="Hello there, world.", word_timestamps=True)
+    first, second, end = s.jobs_to_run()
+    s.job_audio(first, b"he", [timing(0, "Hello")])
+    assert [(f["status"], f.get("data", {}).get("word")) for f in s.frames_to_send()] == [
+        ("word_timestamp", "Hello"), ("chunk", None)]  # fmt: skip
+    s.job_audio(first, b"", [timing(1, "there,")])  # words may come without audio
+    s.job_audio(first, b"llo")
+    frames = s.frames_to_send()
+    assert statuses(frames) == ["word_timestamp", "chunk"] and audio_of(frames) == b"llo"
+    s.job_done(first)
+    assert s.frames_to_send() == [] and s.busy
+    s.job_done(second, b"world", [timing(2, "world.")])
+    s.job_done(end, b"|end")
+    frames = s.frames_to_send()
+    assert statuses(frames) == ["word_timestamp", "chunk", "chunk", "complete"]
+    assert audio_of(frames) == b"world|end" and not s.busy
+
+
+def test_partials_of_a_later_job_wait_for_the_jobs_before_it() -> None:
+    s = make()
+    send(s, text="One. Two. Three.", word_timestamps=True)
+    one, two, three, end = s.jobs_to_run()
+    s.job_audio(two, b"t", [timing(1, "Two.")])
+    s.job_audio(two, b"w")
+    s.job_done(three, b"three")
+    assert s.frames_to_send() == []
+    s.job_audio(one, b"o")
+    assert audio_of(s.frames_to_send()) == b"o"
+    s.job_done(one, b"ne")
+    frames = s.frames_to_send()  # the rest of "one", then all that "two" has so far, in one go; not "three"
+    assert statuses(frames) == ["chunk", "word_timestamp", "chunk"] and audio_of(frames) == b"netw"
+    s.job_done(two, b"o")
+    s.job_done(end, b"|")
+    frames = s.frames_to_send()
+    assert audio_of(frames) == b"othree|" and statuses(frames)[-1] == "complete"
+
+
+def test_a_failure_after_partials_ends_the_turn_after_the_audio_sent() -> None:
+    s = make()
+    send(s, text="One. Two.")
+    one, two, _end = s.jobs_to_run()
+    s.job_audio(one, b"on")
+    s.job_audio(two, b"never")  # waiting behind "one": dropped with the failed turn
+    s.job_failed(one, EngineError("boom"))
+    frames = s.frames_to_send()
+    assert statuses(frames) == ["chunk", "error"] and audio_of(frames) == b"on"
+    assert not s.wants(two) and not s.busy
+    s.job_audio(two, b"late")
+    s.job_done(two)
+    assert s.frames_to_send() == []

@@ -7,8 +7,10 @@ The WebSocket and SSE adapters feed it what happens and carry out what it asks:
 - ``jobs_to_run()``: synthesis jobs, in order. A ``SpeakUnit`` asks for one unit of text to be
   spoken; an ``EndTurn`` asks for the turn's stream to be finished (resampler and encoder tails).
   The adapter reports each job with ``job_done(job, audio, words)`` or ``job_failed(job, error)``,
-  in any order; ``wants(job)`` says whether a job is still worth running.
-- ``frames_to_send()``: JSON frames for the client, strictly in turn and job order.
+  in any order, after any number of partial results ``job_audio(job, audio, words)`` (a unit's
+  audio as it is decoded); ``wants(job)`` says whether a job is still worth running.
+- ``frames_to_send()``: JSON frames for the client, strictly in turn and job order: a job's partial
+  results go out at once if every job before it is delivered, else when they are.
 - ``tick(now)`` at ``next_deadline()``: the ``max_buffer_flush_ms`` flush and the idle timeout.
 - ``close``: once set, send what ``frames_to_send`` holds, then close with this code and reason.
 
@@ -89,8 +91,11 @@ class _OpenTurn:
 
 @dataclass
 class _Result:
-    audio: bytes = b""
-    words: Sequence[WordTiming] = ()
+    """What a job reported and was not delivered yet."""
+
+    audio: list[bytes] = field(default_factory=list)
+    words: list[WordTiming] = field(default_factory=list)
+    done: bool = False
     error: VoicewireError | None = None
 
 
@@ -164,9 +169,25 @@ class LiveSession:
         """False once a job's turn has failed: its result would be thrown away."""
         return job.turn.turn_id not in self._failed_turns and self.close is None
 
-    def job_done(self, job: Job, audio: bytes, words: Sequence[WordTiming] = ()) -> None:
+    def job_audio(self, job: Job, audio: bytes, words: Sequence[WordTiming] = ()) -> None:
+        """Part of a job's result: the next audio of its unit, and the words whose timings are known.
+
+        Each word should come before (or with) the audio in which it starts. Delivered at once if
+        the job is the oldest not yet delivered; the job still ends with ``job_done``.
+        """
         if job.job_id in self._issued_ids:  # else its turn failed meanwhile: nothing to deliver
-            self._results[job.job_id] = _Result(audio, words)
+            result = self._results.setdefault(job.job_id, _Result())
+            result.audio.append(audio)
+            result.words.extend(words)
+            self._deliver()
+
+    def job_done(self, job: Job, audio: bytes = b"", words: Sequence[WordTiming] = ()) -> None:
+        """The end of a job's result (all of it, if there were no ``job_audio`` calls)."""
+        if job.job_id in self._issued_ids:
+            result = self._results.setdefault(job.job_id, _Result())
+            result.audio.append(audio)
+            result.words.extend(words)
+            result.done = True
             self._deliver()
 
     def job_failed(self, job: Job, error: VoicewireError) -> None:
@@ -280,21 +301,27 @@ class LiveSession:
         return self._next_job
 
     def _deliver(self) -> None:
-        """Frames for finished jobs at the head of the queue, in order."""
+        """Frames for the results at the head of the queue, in order: all that finished jobs left,
+        then what the first unfinished job has reported so far."""
         while self._issued and self._issued[0].job_id in self._results:
-            job = self._issued.popleft()
-            self._issued_ids.discard(job.job_id)
-            result = self._results.pop(job.job_id)
+            job = self._issued[0]
+            result = self._results[job.job_id]
             turn = job.turn
+            if result.error is None:
+                if turn.settings.word_timestamps:
+                    self._frames.extend(word_frame(turn.request_id, w, turn.ids) for w in result.words)
+                self._frames.extend(chunk_frames(turn.request_id, b"".join(result.audio), turn.ids))
+                result.audio, result.words = [], []
+                if not result.done:
+                    return
+            self._issued.popleft()
+            self._issued_ids.discard(job.job_id)
+            del self._results[job.job_id]
             if result.error is not None:
                 if self._open is not None and self._open.turn.turn_id == turn.turn_id:
                     self._open = None
                 self._fail(turn, result.error)
-                continue
-            if turn.settings.word_timestamps:
-                self._frames.extend(word_frame(turn.request_id, w, turn.ids) for w in result.words)
-            self._frames.extend(chunk_frames(turn.request_id, result.audio, turn.ids))
-            if isinstance(job, EndTurn):
+            elif isinstance(job, EndTurn):
                 self._frames.append(complete_frame(turn.request_id, turn.ids))
 
     def _fail_open_turn(self, error: VoicewireError) -> None:
