@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
 from voicewire.engines.base import EngineAudio
+from voicewire.engines.catalog import ResolvedVoice
 from voicewire.exceptions import EngineError, VoicewireError
 from voicewire.protocol.request import VoiceSettings
-from voicewire.protocol.session import EndTurn, Job, LiveSession
+from voicewire.protocol.session import EndTurn, Job, LiveSession, SpeakUnit
 from voicewire.server.services import Services
 from voicewire.synthesis.render import TurnRenderer
-from voicewire.synthesis.units import prepare
+from voicewire.synthesis.units import PreparedUnit, prepare
 
 __all__ = ["JobRunner", "voice_checker"]
 
@@ -30,15 +32,27 @@ def voice_checker(services: Services):  # type: ignore[no-untyped-def]
 
 
 class JobRunner:
-    """One per connection: a renderer per turn, one job at a time, results back into the session."""
+    """One per connection: a renderer per turn, one job at a time, results back into the session.
 
-    def __init__(self, services: Services, session: LiveSession) -> None:
+    With ``on_progress``, a unit goes block by block (``Engine.synthesize_blocks``): each block is
+    rendered and handed to the session as a partial result as soon as it is decoded, then
+    ``on_progress()`` is called so the adapter can send the session's frames before the next block.
+    Without it, units are synthesized whole (nobody would send the partial results sooner).
+    """
+
+    def __init__(
+        self, services: Services, session: LiveSession, *, on_progress: Callable[[], None] | None = None
+    ) -> None:
         self.services = services
         self.session = session
+        self._on_progress = on_progress
         self._renderers: dict[int, TurnRenderer] = {}
 
     async def run(self, job: Job) -> None:
-        """Do ``job`` and report it to the session (never raises, except cancellation)."""
+        """Do ``job`` and report it to the session (never raises, except cancellation).
+
+        A job whose turn fails meanwhile (``session.wants`` turns false) stops between blocks.
+        """
         turn = job.turn
         if not self.session.wants(job):
             self._renderers.pop(turn.turn_id, None)
@@ -47,13 +61,18 @@ class JobRunner:
             settings = turn.settings
             renderer = self._renderers.get(turn.turn_id)
             if renderer is None:
-                renderer = self._renderers[turn.turn_id] = TurnRenderer(settings.output_format, settings.sample_rate)
+                renderer = self._renderers[turn.turn_id] = TurnRenderer(
+                    settings.output_format, settings.sample_rate, word_timestamps=settings.word_timestamps
+                )
             if isinstance(job, EndTurn):
                 del self._renderers[turn.turn_id]
                 self.session.job_done(job, renderer.finish())
                 return
             voice = self.services.catalog.resolve(settings.voice_id)
             unit = prepare(job.text, job.first_word)
+            if unit.speakable and self._on_progress is not None:
+                await self._stream(job, renderer, voice, unit)
+                return
             if unit.speakable:
                 audio = await self.services.pool.synthesize(voice, unit.words, settings.speed)
             else:
@@ -67,3 +86,20 @@ class JobRunner:
             logger.exception("! synthesis failed for %s", turn.request_id)
             self._renderers.pop(turn.turn_id, None)
             self.session.job_failed(job, EngineError(f"Synthesis failed: {type(exc).__name__}: {exc}"))
+
+    async def _stream(self, job: SpeakUnit, renderer: TurnRenderer, voice: ResolvedVoice, unit: PreparedUnit) -> None:
+        assert self._on_progress is not None
+        pool = self.services.pool
+        stream = await pool.open_stream(voice, unit.words, job.turn.settings.speed)
+        renderer.begin_unit(unit, stream)
+        while self.session.wants(job):
+            block = await pool.next_block(stream)
+            if block is None:
+                rendered = renderer.end_unit()
+                self.session.job_done(job, rendered.audio, rendered.words)
+                return
+            rendered = renderer.add_block(block)
+            if rendered.audio or rendered.words:
+                self.session.job_audio(job, rendered.audio, rendered.words)
+                self._on_progress()
+        self._renderers.pop(job.turn.turn_id, None)  # the turn failed or the session is closing

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from voicewire.engines.base import EngineAudio
+from voicewire.engines.base import EngineAudio, Samples, UnitStream
 from voicewire.engines.catalog import ResolvedVoice
 
 __all__ = ["SynthesisPool"]
@@ -24,6 +24,17 @@ class SynthesisPool:
     async def synthesize(self, voice: ResolvedVoice, words: list[str], speed: float) -> EngineAudio:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, voice.engine.synthesize, words, voice.info.voice_id, speed)
+
+    async def open_stream(self, voice: ResolvedVoice, words: list[str], speed: float) -> UnitStream:
+        """``Engine.synthesize_blocks`` on a worker: the unit's front part; its blocks come from ``next_block``."""
+        loop = asyncio.get_running_loop()
+        engine, voice_id = voice.engine, voice.info.voice_id
+        return await loop.run_in_executor(self._executor, engine.synthesize_blocks, words, voice_id, speed)
+
+    async def next_block(self, stream: UnitStream) -> Samples | None:
+        """The stream's next block, made on a worker; None once there are no more."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, next, stream.blocks, None)
 
     async def load(self, voice: ResolvedVoice) -> None:
         loop = asyncio.get_running_loop()
