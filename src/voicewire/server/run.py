@@ -120,10 +120,12 @@ def _supervise(config: uvicorn.Config, sock: socket.socket, count: int) -> None:
     for process in processes:
         if process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGTERM)
+    # The workers close their copies of the listening socket as they start draining; ours must go
+    # too, or the kernel keeps accepting connections that nobody will ever serve.
+    sock.close()
     deadline = time.monotonic() + config.timeout_graceful_shutdown + 10 if config.timeout_graceful_shutdown else 60
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
             process.join()
-    sock.close()
