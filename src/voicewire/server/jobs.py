@@ -88,18 +88,28 @@ class JobRunner:
             self.session.job_failed(job, EngineError(f"Synthesis failed: {type(exc).__name__}: {exc}"))
 
     async def _stream(self, job: SpeakUnit, renderer: TurnRenderer, voice: ResolvedVoice, unit: PreparedUnit) -> None:
+        """A unit block by block: each block's piece goes to the session as soon as it is rendered;
+        the last block's goes with the end of the unit, in one result (no tiny frame of its own)."""
         assert self._on_progress is not None
         pool = self.services.pool
         stream = await pool.open_stream(voice, unit.words, job.turn.settings.speed)
         renderer.begin_unit(unit, stream)
-        while self.session.wants(job):
+        received = 0
+        while received < stream.length:
+            if not self.session.wants(job):  # the turn failed or the session is closing
+                self._renderers.pop(job.turn.turn_id, None)
+                return
             block = await pool.next_block(stream)
             if block is None:
-                rendered = renderer.end_unit()
-                self.session.job_done(job, rendered.audio, rendered.words)
-                return
+                break  # end_unit() says the stream fell short
+            received += len(block)
             rendered = renderer.add_block(block)
+            if received == stream.length:
+                end = renderer.end_unit()
+                self.session.job_done(job, rendered.audio + end.audio, (*rendered.words, *end.words))
+                return
             if rendered.audio or rendered.words:
                 self.session.job_audio(job, rendered.audio, rendered.words)
                 self._on_progress()
-        self._renderers.pop(job.turn.turn_id, None)  # the turn failed or the session is closing
+        rendered = renderer.end_unit()
+        self.session.job_done(job, rendered.audio, rendered.words)
