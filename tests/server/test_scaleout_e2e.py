@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+import websockets
+from websockets.sync.client import ClientConnection, connect
 
 from support.redis_server import RedisServer, redis_server
 from support.server import RunningServer, start_server
@@ -20,7 +23,6 @@ from voicewire.auth.redis import RedisStore
 
 TEXT = "A request that takes a little while, so that the burst finds every unit busy at once."
 SENTENCE = "Replicas share one key's limits through Redis, and a long request holds its unit."
-LONG = " ".join([SENTENCE] * 14)  # about eight seconds of Piper synthesis: it outlasts the outage
 MEDIUM = " ".join([SENTENCE] * 4)
 TTL = 2.0
 
@@ -82,6 +84,20 @@ def in_background(server: RunningServer, key: str, text: str) -> threading.Threa
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+
+
+@contextlib.contextmanager
+def holding_a_unit(server: RunningServer, key: str) -> Iterator[ClientConnection]:
+    """A WebSocket turn left open: it holds one of the key's units, for as long as the test needs,
+    from its first synthesis until it ends (here, at the end of the with-block)."""
+    with connect(server.ws_url + "/waves/v1/tts/live", additional_headers={"Authorization": f"Bearer {key}"}) as ws:
+        ws.send(json.dumps({"text": "The first part of a long answer is spoken, and", "voice_id": "heart",
+                            "continue": True}))  # fmt: skip
+        assert json.loads(ws.recv(timeout=20))["status"] == "chunk"
+        yield ws
+        ws.send(json.dumps({"text": " the rest comes now.", "voice_id": "heart", "flush": True}))
+        while json.loads(ws.recv(timeout=20))["status"] != "complete":
+            pass
 
 
 def wait_active(store: RedisStore, key_id: str, count: int, timeout: float = 20) -> None:
@@ -146,21 +162,19 @@ def test_one_replica_refuses_what_the_other_holds(cluster: Cluster) -> None:
 def test_unreachable_redis_fails_closed_and_recovers_without_over_admitting(cluster: Cluster) -> None:
     key, key_id = make_key(cluster, 1, "outage")
     store = RedisStore(cluster.redis.url)
-    busy = in_background(cluster.a, key, LONG)  # holds the key's only unit through the outage
-    wait_active(store, key_id, 1)
-    cluster.redis.pause()
-    try:
-        time.sleep(TTL + 0.5)  # longer than a lease lives without renewal
-        r = post(cluster.b, key, timeout=30)
-        assert r.status_code == 503
-        assert r.json()["code"] == "store_unavailable" and "unreachable" in r.json()["error"]
-    finally:
-        cluster.redis.resume()
-    time.sleep(1.0)  # replica A puts its lease back as soon as Redis answers again
-    assert busy.is_alive(), "the long request should still be running"
-    r = post(cluster.b, key)
-    assert r.status_code == 429, "a replica admitted work over the key's limit after the outage"
-    busy.join(timeout=180)
+    with holding_a_unit(cluster.a, key):  # the key's only unit, held through the outage
+        wait_active(store, key_id, 1)
+        cluster.redis.pause()
+        try:
+            time.sleep(TTL + 0.5)  # longer than a lease lives without renewal
+            r = post(cluster.b, key, timeout=30)
+            assert r.status_code == 503
+            assert r.json()["code"] == "store_unavailable" and "unreachable" in r.json()["error"]
+        finally:
+            cluster.redis.resume()
+        time.sleep(1.0)  # replica A puts its lease back as soon as Redis answers again
+        r = post(cluster.b, key)
+        assert r.status_code == 429, "a replica admitted work over the key's limit after the outage"
     wait_active(store, key_id, 0, timeout=5)
     assert post(cluster.b, key).status_code == 200
     store.close()
@@ -173,13 +187,13 @@ def test_a_killed_replica_frees_its_units_within_the_ttl(
     doomed = start_server(tmp_path_factory.mktemp("replica-c"), extra_env=env)
     key, key_id = make_key(cluster, 1, "crash")
     store = RedisStore(cluster.redis.url)
-    in_background(doomed, key, MEDIUM)
-    wait_active(store, key_id, 1)
-    doomed.process.send_signal(signal.SIGKILL)
-    doomed.process.wait()
-    killed = time.monotonic()
-    assert post(cluster.b, key).status_code == 429  # the lease outlives its process...
-    wait_active(store, key_id, 0, timeout=TTL + 2)  # ...by at most its ttl
-    assert time.monotonic() - killed <= TTL + 0.5
+    with contextlib.suppress(websockets.exceptions.ConnectionClosed), holding_a_unit(doomed, key):
+        wait_active(store, key_id, 1)
+        doomed.process.send_signal(signal.SIGKILL)
+        doomed.process.wait()
+        killed = time.monotonic()
+        assert post(cluster.b, key).status_code == 429  # the lease outlives its process...
+        wait_active(store, key_id, 0, timeout=TTL + 2)  # ...by at most its ttl
+        assert time.monotonic() - killed <= TTL + 0.5
     assert post(cluster.b, key).status_code == 200
     store.close()

@@ -42,6 +42,8 @@ def test_no_click_at_any_join(request: pytest.FixtureRequest, engine_name: str, 
     for j in joins:
         step = abs(signal[j] - signal[j - 1])
         local = np.max(np.abs(np.diff(signal[j - window : j + window])))
-        around = np.max(np.abs(signal[j - window : j + window]))
+        before = np.max(np.abs(signal[j - window : j]))
         assert step <= local + 1, (j, step, local)
-        assert around < 0.01 * 32768, "joins sit in near-silence"
+        # The unit before a join ends in its pause; after the join the next onset is 3 ms away, and at
+        # low rates the resampler's filter spreads a sharp onset (a plosive) into that window.
+        assert before < 0.01 * 32768, "a join must follow the pause of the unit before it"

@@ -47,6 +47,17 @@ class JobRunner:
         self.session = session
         self._on_progress = on_progress
         self._renderers: dict[int, TurnRenderer] = {}
+        self._seconds: dict[int, float] = {}  # audio rendered by turns that ended, until taken
+
+    def take_seconds(self, turn_id: int) -> float:
+        """Seconds of audio a finished (or failed) turn rendered, for usage; 0 if unknown."""
+        return self._seconds.pop(turn_id, 0.0)
+
+    def _drop(self, turn_id: int) -> TurnRenderer | None:
+        renderer = self._renderers.pop(turn_id, None)
+        if renderer is not None:
+            self._seconds[turn_id] = renderer.seconds
+        return renderer
 
     async def run(self, job: Job) -> None:
         """Do ``job`` and report it to the session (never raises, except cancellation).
@@ -55,7 +66,7 @@ class JobRunner:
         """
         turn = job.turn
         if not self.session.wants(job):
-            self._renderers.pop(turn.turn_id, None)
+            self._drop(turn.turn_id)
             return
         try:
             settings = turn.settings
@@ -65,7 +76,7 @@ class JobRunner:
                     settings.output_format, settings.sample_rate, word_timestamps=settings.word_timestamps
                 )
             if isinstance(job, EndTurn):
-                del self._renderers[turn.turn_id]
+                self._drop(turn.turn_id)
                 self.session.job_done(job, renderer.finish())
                 return
             voice = self.services.catalog.resolve(settings.voice_id)
@@ -80,11 +91,11 @@ class JobRunner:
             rendered = renderer.add(unit, audio)
             self.session.job_done(job, rendered.audio, rendered.words)
         except VoicewireError as exc:
-            self._renderers.pop(turn.turn_id, None)
+            self._drop(turn.turn_id)
             self.session.job_failed(job, exc)
         except Exception as exc:
             logger.exception("! synthesis failed for %s", turn.request_id)
-            self._renderers.pop(turn.turn_id, None)
+            self._drop(turn.turn_id)
             self.session.job_failed(job, EngineError(f"Synthesis failed: {type(exc).__name__}: {exc}"))
 
     async def _stream(self, job: SpeakUnit, renderer: TurnRenderer, voice: ResolvedVoice, unit: PreparedUnit) -> None:
@@ -97,7 +108,7 @@ class JobRunner:
         received = 0
         while received < stream.length:
             if not self.session.wants(job):  # the turn failed or the session is closing
-                self._renderers.pop(job.turn.turn_id, None)
+                self._drop(job.turn.turn_id)
                 return
             block = await pool.next_block(stream)
             if block is None:

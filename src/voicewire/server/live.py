@@ -104,7 +104,7 @@ class _Connection:
         self.websocket = websocket
         self.session = session
         self.key = key
-        self.runner = JobRunner(svc, session)
+        self.runner = JobRunner(svc, session, on_progress=self._pump)
         self.jobs: deque[Job] = deque()
         self.outbox: deque[tuple[str, Callable[[], None] | None]] = deque()
         self.unsent = 0
@@ -155,7 +155,7 @@ class _Connection:
         for turn_id, use in list(self.turns.items()):  # a turn the session ended itself (text over the limit)
             if not self.session.wants(EndTurn(-1, use.turn)):
                 del self.turns[turn_id]
-                self._spawn_release(use, 0.0)
+                self._spawn_release(use, self.runner.take_seconds(turn_id))
         self.changed.set()
 
     async def _wait(self) -> None:
@@ -218,8 +218,7 @@ class _Connection:
             # Popped only now: if the client leaves first, release_all() frees the unit instead.
             use = self.turns.pop(turn.turn_id, None)
             if use is not None:
-                seconds = self.runner.seconds_of(turn.turn_id) if hasattr(self.runner, "seconds_of") else 0.0
-                self._spawn_release(use, seconds)
+                self._spawn_release(use, self.runner.take_seconds(turn.turn_id))
 
         return finish
 
