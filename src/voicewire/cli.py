@@ -53,14 +53,26 @@ def main() -> None:
 @home_option
 @store_option
 @click.option("--threads", type=int, default=None, help="onnxruntime threads per model session.")
+@click.option("--scheduler", type=click.Choice(["deadline", "fifo"]), default=None,
+              help="Order of engine calls (default deadline). Env: VOICEWIRE_SCHEDULER.")  # fmt: skip
+@click.option("--admission/--no-admission", default=None, help="Refuse streams early at capacity (default on).")
 @click.option("--log-level", default=None, help="debug, info, warning, error.")
-def serve(host: str | None, port: int | None, workers: int | None, home: Path | None, store: str | None,
-          threads: int | None, log_level: str | None) -> None:  # fmt: skip
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    home: Path | None,
+    store: str | None,
+    threads: int | None,
+    scheduler: str | None,
+    admission: bool | None,
+    log_level: str | None,
+) -> None:
     """Run the server (prints an API key when none exists yet)."""
     from voicewire.server.run import run
 
     settings = Settings.from_env(host=host, port=port, workers=workers, home=home, store=store, threads=threads,
-                                 log_level=log_level)  # fmt: skip
+                                 scheduler=scheduler, admission=admission, log_level=log_level)  # fmt: skip
     keys = _open_store(settings)
     try:
         if not keys.has_active_key():
@@ -317,8 +329,8 @@ def bench_sync_cmd(url: str | None, key: str | None, repeat: int, as_json: bool)
     from voicewire.bench.server import BenchServer, rss_mb, spawn_server
 
     with contextlib.ExitStack() as stack:
-        if url is None:
-            server = stack.enter_context(spawn_server())
+        if url is None:  # one worker process: its RSS is the figure that matters per process
+            server = stack.enter_context(spawn_server(["--workers", "1"], env={"VOICEWIRE_WORKERS": "1"}))
         else:
             if not key:
                 raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")

@@ -71,6 +71,15 @@ class Settings:
     drain_timeout: float = 30.0
     """On SIGTERM, how long active turns may run before their sockets are closed with 1001."""
 
+    scheduler: str = "deadline"
+    """Order of engine calls: ``deadline`` (first units and starving streams first) or ``fifo``."""
+
+    admission: bool = True
+    """Refuse a new stream early (429) when the measured capacity has no room for it."""
+
+    utilization: float = 0.85
+    """Share of the synthesis workers' time admission may promise to real-time streams."""
+
     log_level: str = "info"
 
     @property
@@ -136,12 +145,27 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _policy(raw: str) -> str:
+    if raw not in ("deadline", "fifo"):
+        raise ValueError(raw)
+    return raw
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError(raw)
+    return value in ("1", "true", "yes", "on")
+
+
 def _voice_list(raw: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in raw.split(",") if v.strip())
 
 
 _positive_int.__name__ = "positive integer"
 _positive_float.__name__ = "positive number"
+_policy.__name__ = "scheduler (deadline or fifo)"
+_bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
 
 _CASTS: dict[str, Callable[[str], Any]] = {
@@ -157,6 +181,9 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "lease_ttl": _positive_float,
     "workers": _positive_int,
     "drain_timeout": float,
+    "scheduler": _policy,
+    "admission": _bool,
+    "utilization": _positive_float,
 }
 
 

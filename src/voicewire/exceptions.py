@@ -9,6 +9,7 @@
     ├── NotFound                    a path names a model or resource that does not exist
     ├── AuthenticationError         missing, unknown or revoked API key
     ├── LimitExceeded               the key has no free concurrency unit
+    │   └── ServerBusy              the server has no room for one more real-time stream
     ├── VoiceUnavailable            a known voice whose weights are not installed (and cannot be fetched)
     ├── EngineError                 an engine failed while synthesizing
     ├── StoreError                  the key store cannot be read or written
@@ -34,6 +35,7 @@ __all__ = [
     "MalformedMessage",
     "NotFound",
     "RequestError",
+    "ServerBusy",
     "ShuttingDown",
     "StoreError",
     "TextTooLong",
@@ -117,6 +119,12 @@ class LimitExceeded(VoicewireError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServerBusy(LimitExceeded):
+    """Refused early because every running stream would start to stutter (429, like a key limit)."""
+
+    code = "server_busy"
 
 
 class VoiceUnavailable(VoicewireError):

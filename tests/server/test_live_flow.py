@@ -10,76 +10,17 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from websockets.sync.client import connect
 
-from voicewire.auth.store import MemoryStore
-from voicewire.config import Settings
-from voicewire.engines.base import Engine, EngineAudio, VoiceInfo
-from voicewire.engines.catalog import Catalog
+from support.inprocess import InProcessServer, RecordingEngine
 from voicewire.engines.hibari import HibariEngine
-from voicewire.server.app import create_app
 
 SENTENCE = "This is sentence number {n} of a long answer that a client may leave early."
-
-
-class RecordingEngine(Engine):
-    """The real engine, plus a log of when each call started."""
-
-    def __init__(self, inner: Engine) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.sample_rate = inner.sample_rate
-        self.starts: list[float] = []
-
-    def voices(self) -> Sequence[VoiceInfo]:
-        return self.inner.voices()
-
-    def load(self, voice_id: str) -> None:
-        self.inner.load(voice_id)
-
-    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
-        self.starts.append(time.monotonic())
-        return self.inner.synthesize(words, voice_id, speed)
-
-
-class InProcessServer:
-    def __init__(self, engine: RecordingEngine, home: Path) -> None:
-        self.engine = engine
-        store = MemoryStore()
-        _, self.key = store.create("flow", 1)
-        settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases={})
-        app = create_app(settings, catalog=Catalog([engine], {}), store=store)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws_max_size=4 << 20)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> InProcessServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,20 @@ def test_the_first_stream_is_always_admitted() -> None:
 def test_costs_follow_measurements() -> None:
     capacity = Capacity(2)
     assert capacity.cost("hibari") == DEFAULT_COST["hibari"]
+    capacity.observe("hibari", compute_s=0.05, audio_s=1.0)
+    assert capacity.cost("hibari") == DEFAULT_COST["hibari"]  # one second of audio says little
     for _ in range(200):
         capacity.observe("hibari", compute_s=0.05, audio_s=1.0)  # a slower CPU: 20x real time
     assert capacity.cost("hibari") == pytest.approx(0.05, rel=0.01)
-    capacity.observe("hibari", compute_s=5.0, audio_s=0.1)  # too short to count
-    assert capacity.cost("hibari") == pytest.approx(0.05, rel=0.01)
+
+
+def test_a_unit_measured_in_parts_counts_as_a_whole() -> None:
+    capacity = Capacity(2)
+    for _ in range(100):
+        capacity.observe("piper", compute_s=0.06, audio_s=0.0)  # the front-end: no audio yet
+        capacity.observe("piper", compute_s=0.02, audio_s=0.4)  # then two decoder blocks
+        capacity.observe("piper", compute_s=0.02, audio_s=0.6)
+    assert capacity.cost("piper") == pytest.approx(0.10, rel=0.02)
 
 
 def test_unknown_engines_cost_like_the_dearest() -> None:

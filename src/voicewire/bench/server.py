@@ -27,13 +27,23 @@ class BenchServer:
 
 
 def rss_mb(pid: int) -> dict[str, float]:
-    """Current and peak resident memory of a process, from /proc."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, rest = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            values[name] = int(rest.split()[0]) / 1024
-    return {"rss_mb": round(values.get("VmRSS", 0.0), 1), "peak_rss_mb": round(values.get("VmHWM", 0.0), 1)}
+    """Resident memory of a server (its worker processes included), and its peak, from /proc."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    current = peak = 0.0
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                name, _, rest = line.partition(":")
+                if name == "VmRSS":
+                    current += int(rest.split()[0]) / 1024
+                elif name == "VmHWM":
+                    peak += int(rest.split()[0]) / 1024
+        except OSError:
+            continue
+    return {"rss_mb": round(current, 1), "peak_rss_mb": round(peak, 1)}
 
 
 def _free_port() -> int:

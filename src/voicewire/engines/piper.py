@@ -266,7 +266,11 @@ class PiperEngine(Engine):
             return _silence(loaded, words)
         if loaded.decoder is None:
             return front.audio(_gain(front.output))
-        return front.audio(_decode(loaded, front.output, piper_graph.Window(0, 0, front.frames, front.frames)))
+        if not loaded.windowed:
+            return front.audio(_decode(loaded, front.output, piper_graph.Window(0, 0, front.frames, front.frames)))
+        # Long windows: the decoder's activations stay bounded whatever the unit's length.
+        windows = piper_graph.windows(front.frames, first=piper_graph.MAX_FRAMES)
+        return front.audio(np.concatenate([_decode(loaded, front.output, w) for w in windows]))
 
     def _front(self, loaded: _Loaded, words: Sequence[str], speed: float) -> _Front | None:
         """The unit through the front-end (or, unsplit, the whole graph); None if nothing is spoken."""

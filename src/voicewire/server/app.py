@@ -44,7 +44,7 @@ def create_app(
             settings=settings,
             catalog=catalog if catalog is not None else build_catalog(settings),
             store=store if store is not None else open_store(settings.store, settings.home),
-            pool=SynthesisPool(settings.synthesis_workers),
+            pool=SynthesisPool(settings.synthesis_workers, policy=settings.scheduler, utilization=settings.utilization),
         )
         app.state.services = svc
         drain.register(svc)

@@ -15,12 +15,22 @@ from starlette.types import Receive, Scope, Send
 
 from voicewire.auth.keys import ApiKey
 from voicewire.engines.catalog import ResolvedVoice
-from voicewire.exceptions import MalformedMessage, ShuttingDown, StoreError, TextTooLong
+from voicewire.exceptions import MalformedMessage, ServerBusy, ShuttingDown, StoreError, TextTooLong
 from voicewire.protocol.request import SynthesisRequest, parse_request
 from voicewire.server.services import Services
+from voicewire.synthesis.capacity import Ticket
 from voicewire.synthesis.units import PreparedUnit, prepare_text
 
-__all__ = ["ClosingStream", "Job", "id_headers", "prepare_job", "read_json", "record_usage", "refuse_while_draining"]
+__all__ = [
+    "ClosingStream",
+    "Job",
+    "admit",
+    "id_headers",
+    "prepare_job",
+    "read_json",
+    "record_usage",
+    "refuse_while_draining",
+]
 
 MAX_BODY = 1 << 20
 
@@ -61,6 +71,20 @@ def prepare_job(services: Services, body: Any) -> Job:
     voice = services.catalog.resolve(request.settings.voice_id)
     services.catalog.check_language(voice, request.settings.language)
     return Job(request, voice, prepare_text(request.text))
+
+
+def admit(services: Services, voice: ResolvedVoice) -> Ticket | None:
+    """Room for one more real-time stream on ``voice``'s engine, or ServerBusy (429) when there is none."""
+    if not services.settings.admission:
+        return None
+    capacity = services.pool.capacity
+    ticket = capacity.try_admit(voice.engine.name)
+    if ticket is None:
+        raise ServerBusy(
+            f"The server is at capacity ({capacity.streams} streams are being synthesized); "
+            "retry in a moment or on another replica."
+        )
+    return ticket
 
 
 def refuse_while_draining(services: Services) -> None:

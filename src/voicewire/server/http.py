@@ -15,6 +15,7 @@ from voicewire.exceptions import NotFound
 from voicewire.protocol.request import MODELS, SynthesisRequest, canonical_model
 from voicewire.server.common import (
     ClosingStream,
+    admit,
     id_headers,
     prepare_job,
     read_json,
@@ -23,6 +24,7 @@ from voicewire.server.common import (
 )
 from voicewire.server.errors import error_response
 from voicewire.server.services import Services, services
+from voicewire.synthesis.capacity import Ticket
 from voicewire.synthesis.render import Rendered, TurnRenderer
 from voicewire.synthesis.speak import speak
 
@@ -39,12 +41,14 @@ async def synthesize(request: Request) -> Response:
     svc = services(request)
     parsed: SynthesisRequest | None = None
     lease: Lease | None = None
+    ticket: Ticket | None = None
     try:
         key = await svc.auth.check(request.headers)
         job = prepare_job(svc, await read_json(request))
         parsed = job.request
         refuse_while_draining(svc)
         lease = await svc.limiter.acquire(key, "synthesis")
+        ticket = admit(svc, job.voice)
         settings = parsed.settings
         fmt = settings.output_format
         # A WAV body is a complete RIFF file with exact sizes, so it is assembled, then sent.
@@ -56,11 +60,12 @@ async def synthesize(request: Request) -> Response:
             await stream.aclose()
             raise
     except Exception as exc:
+        svc.pool.capacity.release(ticket)
         await svc.limiter.release(lease)
         return error_response(exc, id_headers(parsed))
 
     headers = id_headers(parsed)
-    finished = _Finisher(svc, lease, len(parsed.text), renderer, stream)
+    finished = _Finisher(svc, lease, ticket, len(parsed.text), renderer, stream)
     if fmt == "wav":
         try:
             pcm = [first.audio] + [piece.audio async for piece in stream]
@@ -79,11 +84,13 @@ class _Finisher:
         self,
         svc: Services,
         lease: Lease | None,
+        ticket: Ticket | None,
         characters: int,
         renderer: TurnRenderer,
         stream: AsyncGenerator[Rendered],
     ) -> None:
-        self.svc, self.lease, self.characters, self.renderer, self.stream = svc, lease, characters, renderer, stream
+        self.svc, self.lease, self.ticket, self.characters = svc, lease, ticket, characters
+        self.renderer, self.stream = renderer, stream
         self.done = False
 
     async def __call__(self) -> None:
@@ -91,6 +98,7 @@ class _Finisher:
             return
         self.done = True
         await self.stream.aclose()
+        self.svc.pool.capacity.release(self.ticket)
         await self.svc.limiter.release(self.lease)
         if self.lease is not None:
             await record_usage(self.svc, self.lease.key, self.characters, self.renderer.seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -31,8 +32,16 @@ def voice_checker(services: Services):  # type: ignore[no-untyped-def]
     return check
 
 
+MARGIN_S = 0.5
+"""A later unit is due this long before its stream's buffered audio runs out."""
+
+
 class JobRunner:
     """One per connection: a renderer per turn, one job at a time, results back into the session.
+
+    Deadlines for the scheduler: a turn's first audio is wanted now; after that, the listener plays
+    in real time from the moment the turn's first audio was made, so the next unit is due when the
+    audio made so far runs out (less ``MARGIN_S``).
 
     With ``on_progress``, a unit goes block by block (``Engine.synthesize_blocks``): each block is
     rendered and handed to the session as a partial result as soon as it is decoded, then
@@ -48,12 +57,25 @@ class JobRunner:
         self._on_progress = on_progress
         self._renderers: dict[int, TurnRenderer] = {}
         self._seconds: dict[int, float] = {}  # audio rendered by turns that ended, until taken
+        self._playing_since: dict[int, float] = {}  # when each turn's first audio was made
+
+    def _deadline(self, turn_id: int) -> float:
+        started = self._playing_since.get(turn_id)
+        renderer = self._renderers.get(turn_id)
+        if started is None or renderer is None:
+            return time.monotonic()
+        return started + renderer.seconds - MARGIN_S
+
+    def _played(self, turn_id: int, audio: bytes) -> None:
+        if audio and turn_id not in self._playing_since:
+            self._playing_since[turn_id] = time.monotonic()
 
     def take_seconds(self, turn_id: int) -> float:
         """Seconds of audio a finished (or failed) turn rendered, for usage; 0 if unknown."""
         return self._seconds.pop(turn_id, 0.0)
 
     def _drop(self, turn_id: int) -> TurnRenderer | None:
+        self._playing_since.pop(turn_id, None)
         renderer = self._renderers.pop(turn_id, None)
         if renderer is not None:
             self._seconds[turn_id] = renderer.seconds
@@ -85,10 +107,12 @@ class JobRunner:
                 await self._stream(job, renderer, voice, unit)
                 return
             if unit.speakable:
-                audio = await self.services.pool.synthesize(voice, unit.words, settings.speed)
+                deadline = self._deadline(turn.turn_id)
+                audio = await self.services.pool.synthesize(voice, unit.words, settings.speed, deadline=deadline)
             else:
                 audio = EngineAudio(samples=np.zeros(0, np.float32), sample_rate=voice.info.sample_rate, word_spans=())
             rendered = renderer.add(unit, audio)
+            self._played(turn.turn_id, rendered.audio)
             self.session.job_done(job, rendered.audio, rendered.words)
         except VoicewireError as exc:
             self._drop(turn.turn_id)
@@ -103,18 +127,20 @@ class JobRunner:
         the last block's goes with the end of the unit, in one result (no tiny frame of its own)."""
         assert self._on_progress is not None
         pool = self.services.pool
-        stream = await pool.open_stream(voice, unit.words, job.turn.settings.speed)
+        turn_id = job.turn.turn_id
+        stream = await pool.open_stream(voice, unit.words, job.turn.settings.speed, deadline=self._deadline(turn_id))
         renderer.begin_unit(unit, stream)
         received = 0
         while received < stream.length:
             if not self.session.wants(job):  # the turn failed or the session is closing
                 self._drop(job.turn.turn_id)
                 return
-            block = await pool.next_block(stream)
+            block = await pool.next_block(voice, stream, deadline=self._deadline(turn_id))
             if block is None:
                 break  # end_unit() says the stream fell short
             received += len(block)
             rendered = renderer.add_block(block)
+            self._played(turn_id, rendered.audio)
             if received == stream.length:
                 end = renderer.end_unit()
                 self.session.job_done(job, rendered.audio + end.audio, (*rendered.words, *end.words))

@@ -29,10 +29,11 @@ from voicewire.auth.keys import ApiKey
 from voicewire.auth.limits import Lease
 from voicewire.exceptions import InvalidField, ShuttingDown, VoicewireError
 from voicewire.protocol.session import MAX_FRAME_BYTES, EndTurn, Job, LiveSession, SpeakUnit, Turn
-from voicewire.server.common import record_usage, refuse_while_draining
+from voicewire.server.common import admit, record_usage, refuse_while_draining
 from voicewire.server.errors import error_response
 from voicewire.server.jobs import JobRunner, voice_checker
 from voicewire.server.services import Services, services
+from voicewire.synthesis.capacity import Ticket
 
 __all__ = ["live_socket"]
 
@@ -91,9 +92,10 @@ def _timeout(websocket: WebSocket, default: float) -> float:
 class _TurnUse:
     """A turn's synthesis unit and what it has spoken, for usage."""
 
-    def __init__(self, lease: Lease, turn: Turn) -> None:
+    def __init__(self, lease: Lease, turn: Turn, ticket: Ticket | None) -> None:
         self.lease = lease
         self.turn = turn
+        self.ticket = ticket
         self.characters = 0
         self.started = time.monotonic()
 
@@ -128,6 +130,7 @@ class _Connection:
         for task in list(self.releasing):
             await task
         for use in list(self.turns.values()):
+            self.svc.pool.capacity.release(use.ticket)
             await self.svc.limiter.release(use.lease)
         self.turns.clear()
 
@@ -204,7 +207,12 @@ class _Connection:
             lease = await self.svc.limiter.acquire(self.key, "synthesis")
         except VoicewireError as exc:
             return exc
-        self.turns[job.turn.turn_id] = _TurnUse(lease, job.turn)
+        try:
+            ticket = admit(self.svc, self.svc.catalog.resolve(job.turn.settings.voice_id))
+        except VoicewireError as exc:
+            await self.svc.limiter.release(lease)
+            return exc
+        self.turns[job.turn.turn_id] = _TurnUse(lease, job.turn, ticket)
         return None
 
     def _turn_over(self, job: Job) -> bool:
@@ -228,6 +236,7 @@ class _Connection:
         task.add_done_callback(self.releasing.discard)
 
     async def _release(self, use: _TurnUse, seconds: float) -> None:
+        self.svc.pool.capacity.release(use.ticket)
         await self.svc.limiter.release(use.lease)
         await record_usage(self.svc, self.key, use.characters, seconds)
 

@@ -82,6 +82,9 @@ def _export(settings: Settings) -> None:
         "DRAIN_TIMEOUT": repr(settings.drain_timeout),
         "ALIASES": ",".join(f"{k}={v}" for k, v in settings.aliases.items()),
         "WORKERS": str(settings.workers),
+        "SCHEDULER": settings.scheduler,
+        "ADMISSION": "true" if settings.admission else "false",
+        "UTILIZATION": repr(settings.utilization),
     }
     if "VOICEWIRE_SYNTHESIS_WORKERS" not in os.environ:
         # N processes share the cores: each gets its share of synthesis threads.

@@ -23,6 +23,7 @@ from voicewire.protocol.frames import Frame
 from voicewire.protocol.session import LiveSession
 from voicewire.server.common import (
     ClosingStream,
+    admit,
     id_headers,
     prepare_job,
     read_json,
@@ -32,6 +33,7 @@ from voicewire.server.common import (
 from voicewire.server.errors import error_response
 from voicewire.server.jobs import JobRunner
 from voicewire.server.services import Services, services
+from voicewire.synthesis.capacity import Ticket
 
 __all__ = ["sse_stream"]
 
@@ -39,18 +41,22 @@ __all__ = ["sse_stream"]
 async def sse_stream(request: Request) -> Response:
     svc = services(request)
     lease: Lease | None = None
+    ticket: Ticket | None = None
     try:
         key = await svc.auth.check(request.headers)
         body = await read_json(request)
         job = prepare_job(svc, body)
         refuse_while_draining(svc)
         lease = await svc.limiter.acquire(key, "synthesis")
+        ticket = admit(svc, job.voice)
     except Exception as exc:
+        await svc.limiter.release(lease)
         return error_response(exc)
     headers = {**id_headers(job.request), "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     counted = _Seconds()
 
     async def finished() -> None:
+        svc.pool.capacity.release(ticket)
         await svc.limiter.release(lease)
         await record_usage(svc, lease.key, len(job.request.text), counted.seconds)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +27,7 @@ __all__ = ["speak", "speak_blocking"]
 
 LOOKAHEAD = 1
 """Units synthesized ahead of the one being delivered, per stream."""
+BATCH_SLACK_S = 5.0
 
 
 def _silent(voice: ResolvedVoice, unit: PreparedUnit) -> EngineAudio:
@@ -51,7 +53,10 @@ async def speak(
             if unit is None:
                 return
             if unit.speakable:
-                pending.append(asyncio.ensure_future(pool.synthesize(voice, unit.words, speed)))
+                # Nobody listens in real time to a sync body: its units give way to live streams
+                # for up to BATCH_SLACK_S, and then go first.
+                deadline = time.monotonic() + BATCH_SLACK_S
+                pending.append(asyncio.ensure_future(pool.synthesize(voice, unit.words, speed, deadline=deadline)))
             else:
                 done: asyncio.Future[EngineAudio] = asyncio.get_running_loop().create_future()
                 done.set_result(_silent(voice, unit))
