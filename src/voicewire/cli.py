@@ -375,17 +375,24 @@ def bench_live_cmd(
 
 
 @bench.command("load")
-@click.option("--url", default=None, help="A running server; by default one is started for the run.")
+@click.option("--url", default=None, help="A running server; by default one is started for each policy.")
 @click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url (with enough units).")
-@click.option("--clients", default="10,25,50,75,100", show_default=True, help="Concurrent streams per level.")
+@click.option("--clients", default="25,50,75,100,125", show_default=True, help="Concurrent streams per level.")
 @click.option("--scenario", type=click.Choice(["oneshot", "tokens", "mixed"]), default="oneshot", show_default=True)
 @click.option("--voice", default="heart", show_default=True)
 @click.option("--tokens-per-second", type=float, default=20.0, show_default=True, help="Pace of the tokens scenario.")
-@click.option("--deflate", is_flag=True, help="Offer permessage-deflate, as the official clients do.")
+@click.option("--policy", type=click.Choice(["both", "deadline", "fifo"]), default="both", show_default=True,
+              help="Started servers: the deadline scheduler with admission control, plain FIFO, or both.")  # fmt: skip
+@click.option("--deflate", is_flag=True, help="Clients offer permessage-deflate, as the official SDK's do.")
+@click.option("--server-deflate", is_flag=True, help="Started servers accept permessage-deflate.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes (started server only).")
+@click.option("--sample-rate", type=int, default=24000, show_default=True)
+@click.option("--arrival-rate", type=float, default=5.0, show_default=True, help="New streams per second.")
+@click.option("--sentences", type=int, default=8, show_default=True, help="Sentences per stream (~3 s each).")
 @click.option("--json", "as_json", is_flag=True)
 def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str, voice: str, tokens_per_second: float,
-                   deflate: bool, workers: int, as_json: bool) -> None:  # fmt: skip
+                   policy: str, deflate: bool, server_deflate: bool, workers: int, sample_rate: int,
+                   arrival_rate: float, sentences: int, as_json: bool) -> None:  # fmt: skip
     """Many live streams at once, each played in real time: first audio, underruns, CPU, RSS."""
     import asyncio
     import contextlib
@@ -394,31 +401,41 @@ def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str
     from voicewire.bench.server import BenchServer, spawn_server
 
     levels = [int(n) for n in clients.split(",")]
-    with contextlib.ExitStack() as stack:
-        if url is None:
-            env = {"VOICEWIRE_WORKERS": str(workers)}
-            server = stack.enter_context(spawn_server(["--workers", str(workers)], env=env, units=max(levels)))
-        else:
-            if not key:
-                raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
-            server = BenchServer(url, key, 0)
-        results = asyncio.run(
-            find_capacity(
-                server.url,
-                server.key,
-                levels,
-                scenario=scenario,
-                voice=voice,
-                tokens_per_second=tokens_per_second,
-                compression="deflate" if deflate else None,
-                server_pid=server.pid or None,
+    policies = ["fifo", "deadline"] if policy == "both" else [policy]
+    rows: list[dict[str, Any]] = []
+    for name in policies if url is None else ["(given server)"]:
+        with contextlib.ExitStack() as stack:
+            if url is None:
+                env = {"VOICEWIRE_WORKERS": str(workers), "VOICEWIRE_SCHEDULER": name,
+                       "VOICEWIRE_ADMISSION": "true" if name == "deadline" else "false",
+                       "VOICEWIRE_WS_DEFLATE": "true" if server_deflate else "false"}  # fmt: skip
+                server = stack.enter_context(spawn_server(["--workers", str(workers)], env=env, units=max(levels)))
+            else:
+                if not key:
+                    raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+                server = BenchServer(url, key, 0)
+            results = asyncio.run(
+                find_capacity(
+                    server.url,
+                    server.key,
+                    levels,
+                    scenario=scenario,
+                    voice=voice,
+                    tokens_per_second=tokens_per_second,
+                    compression="deflate" if deflate else None,
+                    sample_rate=sample_rate,
+                    arrival_rate=arrival_rate,
+                    sentences=sentences,
+                    server_pid=server.pid or None,
+                )
             )
-        )
-    rows = [{**r.row(), "healthy": r.healthy} for r in results]
+        for r in results:
+            rows.append({"policy": name, "workers": workers, **r.row(), "healthy": r.healthy})
+        best = max((r.clients for r in results if r.healthy), default=0)
+        if not as_json:
+            click.echo(f"{name}: largest healthy level (no underruns, first-audio p95 <= 250 ms): {best} streams",
+                       err=True)  # fmt: skip
     _print_rows(rows, as_json)
-    best = max((r.clients for r in results if r.healthy), default=0)
-    if not as_json:
-        click.echo(f"largest healthy level (no underruns, first-audio p95 <= 250 ms): {best} streams")
 
 
 @bench.command("store")

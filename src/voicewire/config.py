@@ -80,6 +80,9 @@ class Settings:
     utilization: float = 0.85
     """Share of the synthesis workers' time admission may promise to real-time streams."""
 
+    ws_deflate: bool = False
+    """Accept permessage-deflate on the live WebSocket (see BENCHMARKS.md for why it is off)."""
+
     log_level: str = "info"
 
     @property
@@ -184,6 +187,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "scheduler": _policy,
     "admission": _bool,
     "utilization": _positive_float,
+    "ws_deflate": _bool,
 }
 
 

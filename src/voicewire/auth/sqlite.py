@@ -1,9 +1,12 @@
 """SqliteStore: the embedded default, one file under ``VOICEWIRE_HOME``, shared by the processes of a host.
 
 WAL mode lets key checks read while another process writes; ``busy_timeout`` makes a locked
-database wait instead of failing at once. A lease is taken inside ``BEGIN IMMEDIATE``, which holds
-the database's write lock across "count the live leases, insert one": two processes cannot both see
-the last free slot.
+database wait instead of failing at once. Commits do not wait for the disk (``synchronous =
+NORMAL``: 80 instead of 410 us per admission; a power cut may lose the last leases or usage
+records, never the file), except those that make or revoke a key, which must outlive a power cut.
+
+A lease is taken inside ``BEGIN IMMEDIATE``, which holds the database's write lock across "count the
+live leases, insert one": two processes cannot both see the last free slot.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class SqliteStore(Store):
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if mode != "ro":
                 self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
                 self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"Cannot open the key store {str(path)!r}: {exc}.") from None
@@ -74,12 +78,20 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"Key store {str(self.path)!r} failed: {exc}.") from None
 
+    def _durably(self, sql: str, args: Sequence[object]) -> None:
+        """One write that waits for the disk: a printed key must not vanish in a power cut."""
+        self._run("PRAGMA synchronous = FULL")
+        try:
+            self._run(sql, args)
+        finally:
+            self._run("PRAGMA synchronous = NORMAL")
+
     # -- keys ------------------------------------------------------------------------------------
     def create(self, name: str = "default", units: int = 1) -> tuple[ApiKey, str]:
         check_new_key(name, units)
         key, key_id, salt, digest = generate_key()
         now = time.time()
-        self._run(
+        self._durably(
             "INSERT INTO keys (key_id, name, salt, digest, units, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (key_id, name, salt, digest, units, now),
         )
@@ -102,7 +114,7 @@ class SqliteStore(Store):
     def revoke(self, ref: str) -> ApiKey:
         record = find_key(self.list(), ref)
         now = time.time()
-        self._run("UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (now, record.key_id))
+        self._durably("UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (now, record.key_id))
         return ApiKey(
             key_id=record.key_id, name=record.name, units=record.units, created_at=record.created_at, revoked_at=now
         )

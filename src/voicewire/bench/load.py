@@ -1,7 +1,10 @@
 """``voicewire bench load``: many live streams at once, each played back in real time.
 
 Each client opens a WebSocket, sends its turn (the whole text at once, or word by word like an LLM
-at ``tokens_per_second``), and plays the audio as it arrives, as a listener would: playback starts
+at ``tokens_per_second``), and plays the audio as it arrives, as a listener would. Clients arrive at
+``arrival_rate`` per second and each speaks ``sentences`` sentences (about 3 s each), so with 100
+clients at 5 per second and 8 sentences, all 100 streams play at once for several seconds: that is
+what "100 concurrent streams" means for a server (arrivals x duration). Playback starts
 with the first chunk and runs at real time; whenever the next audio was needed and had not arrived,
 that is an **underrun** (counted, with its length). Per stream it records the time to first audio
 (arrival of the first chunk plus the silence before the first audible sample, above -40 dBFS), the
@@ -169,7 +172,8 @@ class LoadResult:
         return {
             "clients": self.clients,
             "scenario": self.scenario,
-            "errors": sum(1 for s in self.streams if s.error),
+            "refused": sum(1 for s in self.streams if s.error == "server_busy"),
+            "errors": sum(1 for s in self.streams if s.error and s.error != "server_busy"),
             "ttfa_ms_p50": round(statistics.median(ttfa), 1) if ttfa else None,
             "ttfa_ms_p95": round(_percentile(ttfa, 95), 1) if ttfa else None,
             "streams_with_underruns": sum(1 for s in self.streams if s.underruns),
@@ -183,7 +187,8 @@ class LoadResult:
     @property
     def healthy(self) -> bool:
         row = self.row()
-        return row["errors"] == 0 and row["underruns"] == 0 and (row["ttfa_ms_p95"] or 1e9) <= TTFA_LIMIT_MS
+        served = row["errors"] == 0 and row["refused"] == 0
+        return served and row["underruns"] == 0 and (row["ttfa_ms_p95"] or 1e9) <= TTFA_LIMIT_MS
 
     def details(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.streams]
@@ -195,10 +200,21 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-async def run_load(url: str, key: str, *, clients: int, scenario: str = "oneshot", voice: str = "heart",
-                   tokens_per_second: float = 20.0, sample_rate: int = 24000, compression: str | None = None,
-                   ramp_s: float = 1.0, server_pid: int | None = None) -> LoadResult:  # fmt: skip
-    """``clients`` streams started over ``ramp_s`` seconds; one turn each.
+async def run_load(
+    url: str,
+    key: str,
+    *,
+    clients: int,
+    scenario: str = "oneshot",
+    voice: str = "heart",
+    tokens_per_second: float = 20.0,
+    sample_rate: int = 24000,
+    compression: str | None = None,
+    arrival_rate: float = 5.0,
+    sentences: int = 8,
+    server_pid: int | None = None,
+) -> LoadResult:
+    """``clients`` streams arriving at ``arrival_rate`` per second; one turn of ``sentences`` each.
 
     ``scenario``: ``oneshot`` (whole text at once), ``tokens`` (word by word at ``tokens_per_second``)
     or ``mixed`` (half each).
@@ -209,8 +225,8 @@ async def run_load(url: str, key: str, *, clients: int, scenario: str = "oneshot
     started = time.perf_counter()
 
     async def one(i: int) -> StreamResult:
-        await asyncio.sleep(ramp_s * i / max(1, clients))
-        text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(2))
+        await asyncio.sleep(i / arrival_rate)
+        text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(sentences))
         paced = scenario == "tokens" or (scenario == "mixed" and i % 2 == 1)
         return await run_stream(ws_url, key, voice=voice, text=text, tokens_per_second=tokens_per_second if paced
                                 else None, sample_rate=sample_rate, compression=compression)  # fmt: skip

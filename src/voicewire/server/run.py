@@ -56,6 +56,7 @@ def run(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         ws_max_size=4 << 20,
+        ws_per_message_deflate=settings.ws_deflate,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         timeout_graceful_shutdown=int(settings.drain_timeout) + 5,
@@ -85,6 +86,7 @@ def _export(settings: Settings) -> None:
         "SCHEDULER": settings.scheduler,
         "ADMISSION": "true" if settings.admission else "false",
         "UTILIZATION": repr(settings.utilization),
+        "WS_DEFLATE": "true" if settings.ws_deflate else "false",
     }
     if "VOICEWIRE_SYNTHESIS_WORKERS" not in os.environ:
         # N processes share the cores: each gets its share of synthesis threads.
