@@ -387,12 +387,14 @@ def bench_live_cmd(
 @click.option("--server-deflate", is_flag=True, help="Started servers accept permessage-deflate.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes (started server only).")
 @click.option("--sample-rate", type=int, default=24000, show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["pcm", "mp3"]), default="pcm", show_default=True,
+              help="mp3 needs miniaudio (test extras) to find the first audible sample.")  # fmt: skip
 @click.option("--arrival-rate", type=float, default=5.0, show_default=True, help="New streams per second.")
 @click.option("--sentences", type=int, default=8, show_default=True, help="Sentences per stream (~3 s each).")
 @click.option("--json", "as_json", is_flag=True)
 def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str, voice: str, tokens_per_second: float,
                    policy: str, deflate: bool, server_deflate: bool, workers: int, sample_rate: int,
-                   arrival_rate: float, sentences: int, as_json: bool) -> None:  # fmt: skip
+                   output_format: str, arrival_rate: float, sentences: int, as_json: bool) -> None:  # fmt: skip
     """Many live streams at once, each played in real time: first audio, underruns, CPU, RSS."""
     import asyncio
     import contextlib
@@ -426,6 +428,7 @@ def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str
                     sample_rate=sample_rate,
                     arrival_rate=arrival_rate,
                     sentences=sentences,
+                    output_format=output_format,
                     server_pid=server.pid or None,
                 )
             )

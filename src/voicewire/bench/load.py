@@ -28,6 +28,7 @@ from typing import Any
 
 from voicewire.bench.corpus import SENTENCES
 from voicewire.bench.live import first_audible_index
+from voicewire.bench.mp3frames import FrameCounter
 
 __all__ = ["LoadResult", "ServerSampler", "StreamResult", "find_capacity", "run_load"]
 
@@ -70,20 +71,31 @@ class Player:
         self.runs_dry_at += seconds
 
 
-async def run_stream(url: str, key: str, *, voice: str, text: str, tokens_per_second: float | None,
-                     sample_rate: int, compression: str | None) -> StreamResult:  # fmt: skip
+async def run_stream(
+    url: str,
+    key: str,
+    *,
+    voice: str,
+    text: str,
+    tokens_per_second: float | None,
+    sample_rate: int,
+    compression: str | None,
+    output_format: str = "pcm",
+) -> StreamResult:
     import websockets
 
     result = StreamResult()
     player = Player(sample_rate)
+    frames = FrameCounter() if output_format == "mp3" else None
     audio = bytearray()
+    samples = 0
     first_chunk_at: float | None = None
     try:
         async with websockets.connect(
             url, additional_headers={"Authorization": f"Bearer {key}"}, compression=compression, max_size=None
         ) as ws:
             started = time.perf_counter()
-            sender = asyncio.ensure_future(_send(ws, voice, text, tokens_per_second, sample_rate))
+            sender = asyncio.ensure_future(_send(ws, voice, text, tokens_per_second, sample_rate, output_format))
             while True:
                 frame = json.loads(await ws.recv())
                 now = time.perf_counter()
@@ -92,7 +104,9 @@ async def run_stream(url: str, key: str, *, voice: str, text: str, tokens_per_se
                     if first_chunk_at is None:
                         first_chunk_at = now
                     audio += data
-                    player.arrive(now, len(data) // 2)
+                    arrived = frames.feed(data) if frames is not None else len(data) // 2
+                    samples += arrived
+                    player.arrive(now, arrived)
                 elif frame["status"] == "complete":
                     break
                 elif frame["status"] == "error":
@@ -103,16 +117,28 @@ async def run_stream(url: str, key: str, *, voice: str, text: str, tokens_per_se
     except Exception as exc:  # a refused handshake, a dropped socket: the stream failed
         result.error = type(exc).__name__
         return result
-    result.audio_s = len(audio) / 2 / sample_rate
+    result.audio_s = samples / sample_rate
     result.underruns, result.underrun_s = player.underruns, player.stalled
-    audible = first_audible_index(bytes(audio))
+    audible = first_audible_index(bytes(audio) if frames is None else _decoded_mp3(bytes(audio)))
     if first_chunk_at is not None and audible is not None:
         result.ttfa_ms = (first_chunk_at - started + audible / sample_rate) * 1000
     return result
 
 
-async def _send(ws: Any, voice: str, text: str, tokens_per_second: float | None, rate: int) -> None:
-    base = {"voice_id": voice, "sample_rate": rate, "output_format": "pcm"}
+def _decoded_mp3(data: bytes) -> bytes:
+    """PCM of a whole mp3 stream, to find its first audible sample (needs the ``miniaudio`` package)."""
+    import array
+
+    import miniaudio
+
+    if not data:
+        return b""
+    decoded = miniaudio.mp3_read_s16(data)
+    return array.array("h", decoded.samples).tobytes()
+
+
+async def _send(ws: Any, voice: str, text: str, tokens_per_second: float | None, rate: int, fmt: str) -> None:
+    base = {"voice_id": voice, "sample_rate": rate, "output_format": fmt}
     if tokens_per_second is None:
         await ws.send(json.dumps({**base, "text": text}))
         return
@@ -212,6 +238,7 @@ async def run_load(
     compression: str | None = None,
     arrival_rate: float = 5.0,
     sentences: int = 8,
+    output_format: str = "pcm",
     server_pid: int | None = None,
 ) -> LoadResult:
     """``clients`` streams arriving at ``arrival_rate`` per second; one turn of ``sentences`` each.
@@ -229,7 +256,8 @@ async def run_load(
         text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(sentences))
         paced = scenario == "tokens" or (scenario == "mixed" and i % 2 == 1)
         return await run_stream(ws_url, key, voice=voice, text=text, tokens_per_second=tokens_per_second if paced
-                                else None, sample_rate=sample_rate, compression=compression)  # fmt: skip
+                                else None, sample_rate=sample_rate, compression=compression,
+                                output_format=output_format)  # fmt: skip
 
     async def sample() -> None:
         while sampler is not None:
