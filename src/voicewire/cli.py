@@ -342,6 +342,9 @@ def bench_sync_cmd(url: str | None, key: str | None, repeat: int, as_json: bool)
                 for fmt, rate in (("pcm", 24000), ("mp3", 44100)):
                     rows.append(bench_sync(server.url, server.key, text, voice, fmt, rate, repeat))
         after = rss_mb(server.pid) if server.pid else {}
+    if as_json:
+        click.echo(json.dumps({"requests": rows, "server_rss": {"loaded": loaded, "after": after}}, indent=2))
+        return
     _print_rows(rows, as_json)
     if loaded:
         click.echo(f"server RSS with both engines loaded: {loaded['rss_mb']} MB; after the run: "
@@ -444,7 +447,8 @@ def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str
 @bench.command("store")
 @click.option("--redis", "redis_url", default=None, help="Also measure a Redis store at this URL.")
 @click.option("--rounds", default=2000, show_default=True)
-def bench_store_cmd(redis_url: str | None, rounds: int) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def bench_store_cmd(redis_url: str | None, rounds: int, as_json: bool) -> None:
     """Cost of admitting a request (take + release a lease) in each store."""
     import tempfile
 
@@ -463,7 +467,7 @@ def bench_store_cmd(redis_url: str | None, rounds: int) -> None:
             per = (time.perf_counter() - started) / rounds * 1e6
             rows.append({"store": name, "rounds": rounds, "us_per_admission": round(per, 1)})
             store.close()
-    _print_rows(rows, False)
+    _print_rows(rows, as_json)
 
 
 def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
