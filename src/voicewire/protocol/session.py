@@ -60,6 +60,8 @@ class Turn:
     settings: VoiceSettings
     ids: Mapping[str, str] = field(default_factory=dict)
     """Echoed client ids (``external_request_id``, ``external_session_id``) and the session id."""
+    opened_at: float = 0.0
+    """When the message that opened the turn arrived (the adapter's clock): first audio is timed from it."""
 
 
 @dataclass(frozen=True)
@@ -248,11 +250,11 @@ class LiveSession:
         if self._open is None:
             if not message.text.strip():
                 if message.flush:  # nothing open, nothing buffered: still answer, so a waiting client ends
-                    turn = self._start_turn(message)
+                    turn = self._start_turn(message, now)
                     self._frames.append(complete_frame(turn.request_id, turn.ids))
                 return  # a keepalive
             assert message.settings is not None
-            self._open = _OpenTurn(self._start_turn(message), Chunker(first_unit=True))
+            self._open = _OpenTurn(self._start_turn(message, now), Chunker(first_unit=True))
         current = self._open
         if message.max_buffer_flush_ms is not None:
             current.flush_ms = message.max_buffer_flush_ms
@@ -273,7 +275,7 @@ class LiveSession:
         else:
             current.pending_since = None
 
-    def _start_turn(self, message: _LiveMessage) -> Turn:
+    def _start_turn(self, message: _LiveMessage, now: float) -> Turn:
         settings = message.settings
         assert settings is not None or not message.text.strip()
         ids = {"session_id": self.session_id}
@@ -283,7 +285,7 @@ class LiveSession:
             ids["external_session_id"] = message.session_id
         self._next_turn += 1
         fallback = VoiceSettings(voice_id="")
-        return Turn(self._next_turn, self._new_request_id(), settings or fallback, ids)
+        return Turn(self._next_turn, self._new_request_id(), settings or fallback, ids, opened_at=now)
 
     def _issue(self, current: _OpenTurn, units: list[str]) -> None:
         for text in units:

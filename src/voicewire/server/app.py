@@ -8,17 +8,19 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
+from voicewire import metrics
 from voicewire.auth.open import open_store
 from voicewire.auth.store import Store
 from voicewire.config import Settings
 from voicewire.engines.catalog import Catalog
 from voicewire.engines.registry import build_catalog
 from voicewire.exceptions import NotFound
-from voicewire.server import drain, http
+from voicewire.server import drain, http, openai
 from voicewire.server.errors import error_response
 from voicewire.server.live import live_socket
 from voicewire.server.services import Services
@@ -68,9 +70,12 @@ def create_app(
         WebSocketRoute("/waves/v1/lightning-v3.1/get_speech/stream", live_socket),
         Route("/waves/v1/voice/get-all-models", http.all_models, methods=["GET"]),
         Route("/waves/v1/health", http.health, methods=["GET"]),
+        Route("/readyz", http.ready, methods=["GET"]),
+        Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         Route("/waves/v1/{model}/get_voices", http.get_voices, methods=["GET"]),
+        Route("/v1/audio/speech", openai.speech, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(metrics.RequestMetrics)])
     app.add_exception_handler(404, _not_found)
     app.add_exception_handler(405, _not_allowed)
     return app
@@ -84,6 +89,7 @@ async def _preload(svc: Services) -> None:
         except Exception as exc:  # a voice that cannot load must not stop the server
             logger.warning("! could not preload voice %r: %s", voice_id, exc)
     svc.ready = True
+    metrics.READY.set(1)
     logger.info("= voices loaded: %s", ", ".join(svc.settings.preload))
 
 

@@ -7,6 +7,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 
+from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.auth.store import Store
 from voicewire.exceptions import AuthenticationError
@@ -41,6 +42,7 @@ class Authenticator:
     async def check(self, headers: Mapping[str, str]) -> ApiKey:
         token = bearer_token(headers)
         if token is None:
+            metrics.AUTH_FAILURES.inc()
             raise AuthenticationError(MISSING)
         ref = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
         hit = self._cache.get(ref)
@@ -50,6 +52,7 @@ class Authenticator:
         record = await asyncio.to_thread(self.store.verify, token)
         if record is None:
             self._cache.pop(ref, None)
+            metrics.AUTH_FAILURES.inc()
             raise AuthenticationError(INVALID)
         if len(self._cache) > 10_000:
             self._cache.clear()

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.engines.catalog import ResolvedVoice
 from voicewire.exceptions import MalformedMessage, ServerBusy, ShuttingDown, StoreError, TextTooLong
@@ -85,6 +86,24 @@ def admit(services: Services, voice: ResolvedVoice) -> Ticket | None:
             "retry in a moment or on another replica."
         )
     return ticket
+
+
+def log_refusal(
+    endpoint: str, request: SynthesisRequest | None, key: ApiKey | None, status: int, error: BaseException
+) -> None:
+    """The access-log line of a request refused before any audio (a bad field, a limit, a bad key)."""
+    metrics.access_log(
+        event="request",
+        endpoint=endpoint,
+        request_id=None if request is None else request.request_id,
+        key=None if key is None else key.name,
+        key_id=None if key is None else key.key_id,
+        model=None if request is None else request.settings.model,
+        voice=None if request is None else request.settings.voice_id,
+        characters=None if request is None else len(request.text),
+        status=status,
+        error=getattr(error, "code", "internal_error"),
+    )
 
 
 def refuse_while_draining(services: Services) -> None:

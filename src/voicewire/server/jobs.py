@@ -8,11 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from voicewire import metrics
 from voicewire.engines.base import EngineAudio
 from voicewire.engines.catalog import ResolvedVoice
 from voicewire.exceptions import EngineError, VoicewireError
 from voicewire.protocol.request import VoiceSettings
-from voicewire.protocol.session import EndTurn, Job, LiveSession, SpeakUnit
+from voicewire.protocol.session import EndTurn, Job, LiveSession, SpeakUnit, Turn
 from voicewire.server.services import Services
 from voicewire.synthesis.render import TurnRenderer
 from voicewire.synthesis.units import PreparedUnit, prepare
@@ -50,13 +51,19 @@ class JobRunner:
     """
 
     def __init__(
-        self, services: Services, session: LiveSession, *, on_progress: Callable[[], None] | None = None
+        self,
+        services: Services,
+        session: LiveSession,
+        *,
+        on_progress: Callable[[], None] | None = None,
+        endpoint: str = "websocket",
     ) -> None:
         self.services = services
         self.session = session
+        self.endpoint = endpoint
         self._on_progress = on_progress
         self._renderers: dict[int, TurnRenderer] = {}
-        self._seconds: dict[int, float] = {}  # audio rendered by turns that ended, until taken
+        self._stats: dict[int, tuple[float, float | None]] = {}  # ended turns: (audio s, first audio s)
         self._playing_since: dict[int, float] = {}  # when each turn's first audio was made
 
     def _deadline(self, turn_id: int) -> float:
@@ -66,19 +73,35 @@ class JobRunner:
             return time.monotonic()
         return started + renderer.seconds - MARGIN_S
 
-    def _played(self, turn_id: int, audio: bytes) -> None:
-        if audio and turn_id not in self._playing_since:
-            self._playing_since[turn_id] = time.monotonic()
+    def _played(self, turn: Turn, audio: bytes, runs_dry_at: float | None) -> None:
+        """Audio of ``turn`` was just made: time its first audio; count an underrun if a real-time
+        listener would have run out before it (``runs_dry_at``, taken before the audio was made)."""
+        if not audio:
+            return
+        now = time.monotonic()
+        model = turn.settings.model
+        if turn.turn_id not in self._playing_since:
+            self._playing_since[turn.turn_id] = now
+            if turn.opened_at:
+                metrics.FIRST_AUDIO.labels(model, self.endpoint).observe(max(0.0, now - turn.opened_at))
+        elif runs_dry_at is not None and now > runs_dry_at:
+            metrics.UNDERRUNS.labels(model).inc()
 
-    def take_seconds(self, turn_id: int) -> float:
-        """Seconds of audio a finished (or failed) turn rendered, for usage; 0 if unknown."""
-        return self._seconds.pop(turn_id, 0.0)
+    def _runs_dry_at(self, turn_id: int) -> float | None:
+        started = self._playing_since.get(turn_id)
+        renderer = self._renderers.get(turn_id)
+        return None if started is None or renderer is None else started + renderer.seconds
 
-    def _drop(self, turn_id: int) -> TurnRenderer | None:
-        self._playing_since.pop(turn_id, None)
-        renderer = self._renderers.pop(turn_id, None)
+    def take_stats(self, turn_id: int) -> tuple[float, float | None]:
+        """(seconds of audio, seconds to its first audio) of a finished or failed turn; (0, None) if unknown."""
+        return self._stats.pop(turn_id, (0.0, None))
+
+    def _drop(self, turn: Turn) -> TurnRenderer | None:
+        playing = self._playing_since.pop(turn.turn_id, None)
+        renderer = self._renderers.pop(turn.turn_id, None)
         if renderer is not None:
-            self._seconds[turn_id] = renderer.seconds
+            first = None if playing is None or not turn.opened_at else max(0.0, playing - turn.opened_at)
+            self._stats[turn.turn_id] = (renderer.seconds, first)
         return renderer
 
     async def run(self, job: Job) -> None:
@@ -88,7 +111,7 @@ class JobRunner:
         """
         turn = job.turn
         if not self.session.wants(job):
-            self._drop(turn.turn_id)
+            self._drop(turn)
             return
         try:
             settings = turn.settings
@@ -98,7 +121,7 @@ class JobRunner:
                     settings.output_format, settings.sample_rate, word_timestamps=settings.word_timestamps
                 )
             if isinstance(job, EndTurn):
-                self._drop(turn.turn_id)
+                self._drop(turn)
                 self.session.job_done(job, renderer.finish())
                 return
             voice = self.services.catalog.resolve(settings.voice_id)
@@ -106,20 +129,21 @@ class JobRunner:
             if unit.speakable and self._on_progress is not None:
                 await self._stream(job, renderer, voice, unit)
                 return
+            dry_at = self._runs_dry_at(turn.turn_id)
             if unit.speakable:
                 deadline = self._deadline(turn.turn_id)
                 audio = await self.services.pool.synthesize(voice, unit.words, settings.speed, deadline=deadline)
             else:
                 audio = EngineAudio(samples=np.zeros(0, np.float32), sample_rate=voice.info.sample_rate, word_spans=())
             rendered = renderer.add(unit, audio)
-            self._played(turn.turn_id, rendered.audio)
+            self._played(turn, rendered.audio, dry_at)
             self.session.job_done(job, rendered.audio, rendered.words)
         except VoicewireError as exc:
-            self._drop(turn.turn_id)
+            self._drop(turn)
             self.session.job_failed(job, exc)
         except Exception as exc:
             logger.exception("! synthesis failed for %s", turn.request_id)
-            self._drop(turn.turn_id)
+            self._drop(turn)
             self.session.job_failed(job, EngineError(f"Synthesis failed: {type(exc).__name__}: {exc}"))
 
     async def _stream(self, job: SpeakUnit, renderer: TurnRenderer, voice: ResolvedVoice, unit: PreparedUnit) -> None:
@@ -133,14 +157,15 @@ class JobRunner:
         received = 0
         while received < stream.length:
             if not self.session.wants(job):  # the turn failed or the session is closing
-                self._drop(job.turn.turn_id)
+                self._drop(job.turn)
                 return
             block = await pool.next_block(voice, stream, deadline=self._deadline(turn_id))
             if block is None:
                 break  # end_unit() says the stream fell short
             received += len(block)
+            dry_at = self._runs_dry_at(turn_id)
             rendered = renderer.add_block(block)
-            self._played(turn_id, rendered.audio)
+            self._played(job.turn, rendered.audio, dry_at)
             if received == stream.length:
                 end = renderer.end_unit()
                 self.session.job_done(job, rendered.audio + end.audio, (*rendered.words, *end.words))

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.auth.limits import Lease
 from voicewire.exceptions import InvalidField, ShuttingDown, VoicewireError
@@ -58,9 +59,13 @@ async def live_socket(websocket: WebSocket) -> None:
         socket_lease = await svc.limiter.acquire(key, "socket")
     except Exception as exc:
         # Refused before accepting: the client sees an HTTP status (401 bad key, 429 too many sockets).
-        await websocket.send_denial_response(error_response(exc))
+        response = error_response(exc)
+        metrics.REQUESTS.labels("websocket", str(response.status_code)).inc()
+        await websocket.send_denial_response(response)
         return
     connection: _Connection | None = None
+    metrics.REQUESTS.labels("websocket", "101").inc()
+    metrics.ACTIVE.labels("websocket", "-").inc()
     try:
         await websocket.accept()
         session = LiveSession(
@@ -78,6 +83,7 @@ async def live_socket(websocket: WebSocket) -> None:
             svc.connections.discard(connection)
             await connection.release_all()
         await svc.limiter.release(socket_lease)
+        metrics.ACTIVE.labels("websocket", "-").dec()
 
 
 def _timeout(websocket: WebSocket, default: float) -> float:
@@ -129,9 +135,8 @@ class _Connection:
     async def release_all(self) -> None:
         for task in list(self.releasing):
             await task
-        for use in list(self.turns.values()):
-            self.svc.pool.capacity.release(use.ticket)
-            await self.svc.limiter.release(use.lease)
+        for use in list(self.turns.values()):  # turns cut short by a close
+            await self._release(use, "closed")
         self.turns.clear()
 
     # -- the tasks ------------------------------------------------------------------------------------
@@ -158,7 +163,7 @@ class _Connection:
         for turn_id, use in list(self.turns.items()):  # a turn the session ended itself (text over the limit)
             if not self.session.wants(EndTurn(-1, use.turn)):
                 del self.turns[turn_id]
-                self._spawn_release(use, self.runner.take_seconds(turn_id))
+                self._spawn_release(use, "error")
         self.changed.set()
 
     async def _wait(self) -> None:
@@ -213,6 +218,7 @@ class _Connection:
             await self.svc.limiter.release(lease)
             return exc
         self.turns[job.turn.turn_id] = _TurnUse(lease, job.turn, ticket)
+        metrics.ACTIVE.labels("turn", job.turn.settings.model).inc()
         return None
 
     def _turn_over(self, job: Job) -> bool:
@@ -226,18 +232,36 @@ class _Connection:
             # Popped only now: if the client leaves first, release_all() frees the unit instead.
             use = self.turns.pop(turn.turn_id, None)
             if use is not None:
-                self._spawn_release(use, self.runner.take_seconds(turn.turn_id))
+                self._spawn_release(use, "complete" if isinstance(job, EndTurn) else "error")
 
         return finish
 
-    def _spawn_release(self, use: _TurnUse, seconds: float) -> None:
-        task = asyncio.ensure_future(self._release(use, seconds))
+    def _spawn_release(self, use: _TurnUse, outcome: str) -> None:
+        task = asyncio.ensure_future(self._release(use, outcome))
         self.releasing.add(task)
         task.add_done_callback(self.releasing.discard)
 
-    async def _release(self, use: _TurnUse, seconds: float) -> None:
+    async def _release(self, use: _TurnUse, outcome: str) -> None:
+        """The turn is over: free its unit, count it, log it, record its usage."""
         self.svc.pool.capacity.release(use.ticket)
         await self.svc.limiter.release(use.lease)
+        seconds, first = self.runner.take_stats(use.turn.turn_id)
+        settings = use.turn.settings
+        metrics.ACTIVE.labels("turn", settings.model).dec()
+        metrics.REQUESTS.labels("websocket turn", outcome).inc()
+        metrics.access_log(
+            event="turn",
+            request_id=use.turn.request_id,
+            session_id=self.session.session_id,
+            key=self.key.name,
+            key_id=self.key.key_id,
+            model=settings.model,
+            voice=settings.voice_id,
+            characters=use.characters,
+            audio_seconds=round(seconds, 3),
+            first_audio_ms=None if first is None else round(first * 1000, 1),
+            status=outcome,
+        )
         await record_usage(self.svc, self.key, use.characters, seconds)
 
     async def _write(self) -> None:

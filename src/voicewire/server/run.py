@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import tempfile
 import time
 from typing import Any
 
@@ -100,6 +101,16 @@ def _worker(config: uvicorn.Config, sock: socket.socket) -> None:
 
 
 def _supervise(config: uvicorn.Config, sock: socket.socket, count: int) -> None:
+    # The workers' metrics meet in one folder, so a scrape of any worker reports all of them. It
+    # must be set before a worker imports prometheus_client, and it is new for every run.
+    with tempfile.TemporaryDirectory(prefix="voicewire-metrics-") as folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        _run_workers(config, sock, count)
+
+
+def _run_workers(config: uvicorn.Config, sock: socket.socket, count: int) -> None:
+    from prometheus_client import multiprocess as prometheus_multiprocess
+
     context = multiprocessing.get_context("spawn")
     stopping: list[int] = []
 
@@ -121,6 +132,7 @@ def _supervise(config: uvicorn.Config, sock: socket.socket, count: int) -> None:
         for i, process in enumerate(processes):
             if not process.is_alive() and not stopping:
                 logger.warning("! worker %d exited with %s; starting a new one", process.pid, process.exitcode)
+                prometheus_multiprocess.mark_process_dead(process.pid)  # type: ignore[no-untyped-call]
                 processes[i] = start()
     for process in processes:
         if process.is_alive() and process.pid is not None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from voicewire import metrics
 from voicewire.engines.base import EngineAudio, Samples, UnitStream
 from voicewire.engines.catalog import ResolvedVoice
 from voicewire.synthesis.capacity import Capacity
@@ -27,7 +28,7 @@ T = TypeVar("T")
 class SynthesisPool:
     def __init__(self, workers: int, *, policy: str = "deadline", utilization: float = 0.85) -> None:
         self.workers = workers
-        self.scheduler = Scheduler(workers, policy=policy)
+        self.scheduler = Scheduler(workers, policy=policy, on_start=metrics.QUEUE_WAIT.observe)
         self.capacity = Capacity(workers, utilization=utilization)
 
     def _measured(self, engine: str, call: Callable[[], T], audio_s: Callable[[T], float]) -> Callable[[], T]:
@@ -35,7 +36,10 @@ class SynthesisPool:
             started = time.perf_counter()
             try:
                 result = call()
-                self.capacity.observe(engine, time.perf_counter() - started, audio_s(result))
+                compute, audio = time.perf_counter() - started, audio_s(result)
+                self.capacity.observe(engine, compute, audio)
+                if audio >= 0.2:
+                    metrics.SYNTHESIS_RTF.labels(engine).observe(compute / audio)
                 return result
             finally:
                 release_freed_memory()

@@ -41,11 +41,14 @@ class _Call(Generic[T]):
 
 
 class Scheduler:
-    def __init__(self, workers: int, *, policy: str = "deadline") -> None:
+    def __init__(
+        self, workers: int, *, policy: str = "deadline", on_start: Callable[[float], None] | None = None
+    ) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}: use one of {', '.join(POLICIES)}")
         self.workers = workers
         self.policy = policy
+        self._on_start = on_start  # called with each call's seconds in the queue
         self._queue: list[_Call[Any]] = []
         self._ready = threading.Condition()
         self._order = itertools.count()
@@ -96,6 +99,8 @@ class Scheduler:
             started = time.monotonic()
             self.waited.append(started - call.queued_at)
             del self.waited[:-1000]
+            if self._on_start is not None:
+                self._on_start(started - call.queued_at)
             try:
                 result = call.fn()
             except BaseException as exc:  # handed to the awaiting task, which decides
