@@ -93,7 +93,9 @@ class Scheduler:
                 if self._closed:
                     return
                 call = heapq.heappop(self._queue)
-                if call.cancelled:
+                # Task.cancel() cancels the awaited future at once; ``cancelled`` is only set when the
+                # task next runs, so a call cancelled a moment ago is caught by the first test.
+                if call.future.cancelled() or call.cancelled:
                     continue
                 self.busy += 1
             started = time.monotonic()
