@@ -83,6 +83,9 @@ class Settings:
     ws_deflate: bool = False
     """Accept permessage-deflate on the live WebSocket (see BENCHMARKS.md for why it is off)."""
 
+    playground: bool = True
+    """Serve the playground page at ``/`` (static files; the page still needs a key to speak)."""
+
     log_level: str = "info"
 
     @property
@@ -188,6 +191,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "admission": _bool,
     "utilization": _positive_float,
     "ws_deflate": _bool,
+    "playground": _bool,
 }
 
 

@@ -112,7 +112,7 @@ def endpoint_label(path: str) -> str:
         return path
     if path.startswith("/waves/v1/") and path.endswith("/get_voices"):
         return "/waves/v1/{model}/get_voices"
-    if path == "/" or path.startswith("/static/"):
+    if path == "/" or path.startswith("/playground"):
         return "/ (playground)"
     return "other"
 

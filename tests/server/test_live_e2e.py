@@ -141,6 +141,19 @@ def test_handshake_without_a_valid_key_is_refused_with_401(server: RunningServer
     assert b"API key" in info.value.response.body
 
 
+def test_a_browser_sends_its_key_as_a_subprotocol(server: RunningServer) -> None:
+    # Browsers cannot set headers on a WebSocket; the playground offers the key as a subprotocol and
+    # the server must name the one it accepted, or the browser drops the connection.
+    protocols = ["voicewire", f"authorization.bearer.{server.key}"]
+    with connect(server.ws_url + LIVE, subprotocols=protocols) as ws:  # type: ignore[arg-type]
+        assert ws.subprotocol == "voicewire"
+        ws.send(json.dumps({"text": "Hi.", "voice_id": "heart"}))
+        assert frames_until_done(ws)[-1]["status"] == "complete"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as info:
+        connect(server.ws_url + LIVE, subprotocols=["voicewire", "authorization.bearer.vw_wrong"])  # type: ignore[list-item]
+    assert info.value.response.status_code == 401
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", ""])
 def test_bad_timeout_parameter_refuses_the_handshake(server: RunningServer, value: str) -> None:
     with pytest.raises(websockets.exceptions.InvalidStatus) as info:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from voicewire import metrics
+from voicewire import metrics, web
 from voicewire.auth.open import open_store
 from voicewire.auth.store import Store
 from voicewire.config import Settings
@@ -75,6 +75,8 @@ def create_app(
         Route("/waves/v1/{model}/get_voices", http.get_voices, methods=["GET"]),
         Route("/v1/audio/speech", openai.speech, methods=["POST"]),
     ]
+    if settings.playground:
+        routes += web.routes()
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(metrics.RequestMetrics)])
     app.add_exception_handler(404, _not_found)
     app.add_exception_handler(405, _not_allowed)

@@ -1,4 +1,10 @@
-"""Bearer-key authentication for HTTP requests and WebSocket handshakes."""
+"""Bearer-key authentication for HTTP requests and WebSocket handshakes.
+
+A browser cannot set headers on a WebSocket handshake, so there the key may instead travel as a
+subprotocol: ``new WebSocket(url, ["voicewire", "authorization.bearer." + key])``. The server then
+accepts with the ``voicewire`` subprotocol (browsers refuse a handshake that offered subprotocols
+and got none back). Query strings are not accepted: they end up in proxies' access logs.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +18,33 @@ from voicewire.auth.keys import ApiKey
 from voicewire.auth.store import Store
 from voicewire.exceptions import AuthenticationError
 
-__all__ = ["Authenticator", "bearer_token"]
+__all__ = ["SUBPROTOCOL", "Authenticator", "bearer_token", "offered_subprotocol"]
 
 MISSING = "Missing API key: send the header 'Authorization: Bearer <key>' (create a key with `voicewire keys create`)."
 INVALID = "Invalid or revoked API key."
 
+SUBPROTOCOL = "voicewire"
+"""The subprotocol a browser offers next to its key; the server accepts with it."""
+_KEY_SUBPROTOCOL = "authorization.bearer."
+
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The key from ``Authorization: Bearer``, else from a WebSocket subprotocol."""
     value = headers.get("authorization", "")
     scheme, _, token = value.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    for offered in headers.get("sec-websocket-protocol", "").split(","):
+        offered = offered.strip()
+        if offered.startswith(_KEY_SUBPROTOCOL) and len(offered) > len(_KEY_SUBPROTOCOL):
+            return offered[len(_KEY_SUBPROTOCOL) :]
+    return None
+
+
+def offered_subprotocol(headers: Mapping[str, str]) -> str | None:
+    """``voicewire`` when the client offered it (the handshake must then name it), else None."""
+    offered = (p.strip() for p in headers.get("sec-websocket-protocol", "").split(","))
+    return SUBPROTOCOL if SUBPROTOCOL in offered else None
 
 
 class Authenticator:

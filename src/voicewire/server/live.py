@@ -30,6 +30,7 @@ from voicewire.auth.keys import ApiKey
 from voicewire.auth.limits import Lease
 from voicewire.exceptions import InvalidField, ShuttingDown, VoicewireError
 from voicewire.protocol.session import MAX_FRAME_BYTES, EndTurn, Job, LiveSession, SpeakUnit, Turn
+from voicewire.server.auth import offered_subprotocol
 from voicewire.server.common import admit, record_usage, refuse_while_draining
 from voicewire.server.errors import error_response
 from voicewire.server.jobs import JobRunner, voice_checker
@@ -67,7 +68,7 @@ async def live_socket(websocket: WebSocket) -> None:
     metrics.REQUESTS.labels("websocket", "101").inc()
     metrics.ACTIVE.labels("websocket", "-").inc()
     try:
-        await websocket.accept()
+        await websocket.accept(subprotocol=offered_subprotocol(websocket.headers))
         session = LiveSession(
             now=time.monotonic(),
             idle_timeout=timeout,
