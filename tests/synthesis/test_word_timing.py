@@ -3,7 +3,12 @@
 1. Exact: the sentence synthesized word by word, each word its own unit of one turn (as a client
    streaming word by word with timed flushes would get it). There every word's audio is known to the
    sample (its unit's piece of the stream), so every reported start and end must sit on its own
-   audio: within 10 ms, through trimming, pauses, unit offsets and the resampler.
+   audio: at the engine's own rate within 5 ms (the 3 ms pre-roll and fade), through trimming,
+   pauses and unit offsets; at 16 kHz, through the resampler, starts within 10 ms and ends within
+   20 ms. A word's end is its last sample above -50 dBFS at the engine's rate, and when that is a
+   fricative's hiss above 8 kHz the 16 kHz resampler's anti-alias filter removes it by design: Piper's
+   ends then measure up to 13 ms early (60 runs; Piper samples noise, so every run differs, and a
+   10 ms bound failed once in CI at 10.1 ms). At the engine's rate the same runs stay within 3 ms.
 2. Acoustic: every client word synthesized alone (its spoken words in one engine call: "$100" -> "one
    hundred dollars"), cut at its own speech (first to last sample above -50 dBFS, the renderer's own
    notion of speech), and the pieces joined with silences (10 ms, or 300 ms after a word that ends with
@@ -49,7 +54,8 @@ TOLERANCE = 0.060
 MEDIAN_BOUND = 0.025
 WORST_BOUND = 0.090
 """No boundary beyond this: twice the reference's own resolution at weak onsets."""
-EXACT_BOUND = 0.010
+EXACT_BOUNDS = {"native": (0.005, 0.005), "16k": (0.010, 0.020)}
+"""(start, end) bounds of the exact check by the rate it renders at; see the module docstring."""
 MAX_BIAS = 0.030
 """Bound on the median signed error of word starts (systematic lateness or earliness). The reference
 places synthetic boundaries without bias (within 5 ms); the rest is room for where a word "starts"
@@ -264,28 +270,34 @@ def test_boundaries_agree_with_the_acoustic_reference(measured: tuple[str, list[
     assert not outliers, detail
 
 
+@pytest.mark.parametrize("rate_name", sorted(EXACT_BOUNDS))
 @pytest.mark.parametrize("engine_name", sorted(VOICES))
-def test_word_by_word_each_word_sits_on_its_own_audio(request: pytest.FixtureRequest, engine_name: str) -> None:
+def test_word_by_word_each_word_sits_on_its_own_audio(
+    request: pytest.FixtureRequest, engine_name: str, rate_name: str
+) -> None:
     fixture, voice = VOICES[engine_name]
     engine: Engine = request.getfixturevalue(fixture)
+    start_bound, end_bound = EXACT_BOUNDS[rate_name]
     text = "Dr. Smith paid $100 on March 3rd, 2024. Then he left."
     units = list(prepare_all(text.split()))  # one unit per word, as a word-by-word stream may give
-    renderer = TurnRenderer("pcm", RATE)
+    audios = [engine.synthesize(unit.words, voice) for unit in units]
+    rate = audios[0].sample_rate if rate_name == "native" else RATE
+    renderer = TurnRenderer("pcm", rate)
     pieces, words = [], []
-    for unit in units:
-        rendered = renderer.add(unit, engine.synthesize(unit.words, voice))
+    for unit, audio in zip(units, audios, strict=True):
+        rendered = renderer.add(unit, audio)
         pieces.append(rendered.audio)
         words += rendered.words
     pieces[-1] += renderer.finish()
-    bounds = np.cumsum([0] + [len(p) // 2 for p in pieces]) / RATE
-    samples, _ = decode(b"".join(pieces), "pcm", RATE)
+    bounds = np.cumsum([0] + [len(p) // 2 for p in pieces]) / rate
+    samples, _ = decode(b"".join(pieces), "pcm", rate)
     assert [w.word for w in words] == text.split()
     for i, word in enumerate(words):
-        piece = samples[round(bounds[i] * RATE) : round(bounds[i + 1] * RATE)]
+        piece = samples[round(bounds[i] * rate) : round(bounds[i + 1] * rate)]
         loud = np.flatnonzero(np.abs(piece) > 10 ** (-50 / 20))
-        onset, offset = bounds[i] + loud[0] / RATE, bounds[i] + (loud[-1] + 1) / RATE
-        assert abs(word.start - onset) <= EXACT_BOUND, (word, onset)
-        assert abs(word.end - offset) <= EXACT_BOUND, (word, offset)
+        onset, offset = bounds[i] + loud[0] / rate, bounds[i] + (loud[-1] + 1) / rate
+        assert abs(word.start - onset) <= start_bound, (word, onset)
+        assert abs(word.end - offset) <= end_bound, (word, offset)
 
 
 def test_no_systematic_offset_at_word_starts(measured: tuple[str, list[Measured]]) -> None:
