@@ -582,7 +582,7 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
     unusable = blocker / "voicewire"
     done = run(["serve", "--port", str(free_port()), "--home", str(unusable)], tmp_path, hibari_home, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
-    assert_one_line_error(done.stderr, "VOICEWIRE_HOME", str(unusable), "cannot be created")
+    assert_one_line_error(done.stderr, "VOICEWIRE_HOME", str(unusable), "is not writable", "Not a directory")
 
 
 # -- help and version ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import click
 from voicewire import __version__
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError, VoicewireError
+from voicewire.home import check_home
 
 __all__ = ["main"]
 
@@ -73,6 +74,7 @@ def serve(
 
     settings = Settings.from_env(host=host, port=port, workers=workers, home=home, store=store, threads=threads,
                                  scheduler=scheduler, admission=admission, log_level=log_level)  # fmt: skip
+    check_home(settings.home)
     keys = _open_store(settings)
     try:
         if not keys.has_active_key():

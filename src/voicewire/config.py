@@ -83,6 +83,12 @@ class Settings:
     ws_deflate: bool = False
     """Accept permessage-deflate on the live WebSocket (see BENCHMARKS.md for why it is off)."""
 
+    failed_auth_limit: int = 10
+    """Wrong keys a client address may send per minute before all its keys are refused (0: no limit)."""
+
+    cors_origins: tuple[str, ...] = ()
+    """Web origins (``https://app.example``) whose pages may call the HTTP API; none by default."""
+
     playground: bool = True
     """Serve the playground page at ``/`` (static files; the page still needs a key to speak)."""
 
@@ -144,6 +150,22 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value
+
+
+def _origin_list(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        scheme, sep, host = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not sep or not host or "/" in host):
+            raise ValueError(raw)
+    return origins
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -173,6 +195,8 @@ _positive_float.__name__ = "positive number"
 _policy.__name__ = "scheduler (deadline or fifo)"
 _bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
+_non_negative_int.__name__ = "whole number (0 or more)"
+_origin_list.__name__ = "comma-separated list of origins like https://app.example (or *)"
 
 _CASTS: dict[str, Callable[[str], Any]] = {
     "host": str,
@@ -192,6 +216,8 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "utilization": _positive_float,
     "ws_deflate": _bool,
     "playground": _bool,
+    "failed_auth_limit": _non_negative_int,
+    "cors_origins": _origin_list,
 }
 
 

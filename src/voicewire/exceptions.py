@@ -5,11 +5,13 @@
     │   ├── InvalidField            a field has a wrong type or value (names field, value, allowed)
     │   ├── TextTooLong             text over the configured limit (never cut silently)
     │   ├── UnknownVoice            voice_id is in no catalog and no alias
-    │   └── MalformedMessage        a body or frame that is not a JSON object, binary, too large
+    │   ├── MalformedMessage        a body or frame that is not a JSON object, or binary
+    │   └── BodyTooLarge            a request body over the size limit (413)
     ├── NotFound                    a path names a model or resource that does not exist
     ├── AuthenticationError         missing, unknown or revoked API key
     ├── LimitExceeded               the key has no free concurrency unit
-    │   └── ServerBusy              the server has no room for one more real-time stream
+    │   ├── ServerBusy              the server has no room for one more real-time stream
+    │   └── TooManyFailedAttempts   this client sent too many wrong keys lately (brute-force brake)
     ├── VoiceUnavailable            a known voice whose weights are not installed (and cannot be fetched)
     ├── EngineError                 an engine failed while synthesizing
     ├── StoreError                  the key store cannot be read or written
@@ -28,6 +30,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "AuthenticationError",
+    "BodyTooLarge",
     "ConfigError",
     "EngineError",
     "InvalidField",
@@ -39,6 +42,7 @@ __all__ = [
     "ShuttingDown",
     "StoreError",
     "TextTooLong",
+    "TooManyFailedAttempts",
     "UnknownVoice",
     "VoiceUnavailable",
     "VoicewireError",
@@ -103,6 +107,14 @@ class MalformedMessage(RequestError):
     code = "malformed_message"
 
 
+class BodyTooLarge(RequestError):
+    code = "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body is over the limit of {limit} bytes; send at most {limit} bytes of JSON.")
+        self.limit = limit
+
+
 class NotFound(VoicewireError):
     code = "not_found"
 
@@ -125,6 +137,12 @@ class ServerBusy(LimitExceeded):
     """Refused early because every running stream would start to stutter (429, like a key limit)."""
 
     code = "server_busy"
+
+
+class TooManyFailedAttempts(LimitExceeded):
+    """A client that keeps presenting wrong keys is refused for a while, whatever key it sends."""
+
+    code = "too_many_failed_attempts"
 
 
 class VoiceUnavailable(VoicewireError):

@@ -7,6 +7,7 @@ The access log never holds a key: only its name and id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ __all__ = [
     "ACTIVE",
     "AUTH_FAILURES",
     "CONTENT_TYPE",
+    "EVENT_LOOP_TASKS",
     "FIRST_AUDIO",
     "QUEUE_WAIT",
     "READY",
@@ -33,6 +35,7 @@ __all__ = [
     "access_log",
     "endpoint_label",
     "metrics_endpoint",
+    "sample_event_loop",
 ]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -73,8 +76,24 @@ REQUESTS = Counter(
 )
 AUTH_FAILURES = Counter("voicewire_auth_failures", "Requests and handshakes refused for a missing or wrong key.")
 READY = Gauge("voicewire_ready", "1 once the preloaded voices are loaded.", multiprocess_mode="livemin")
+EVENT_LOOP_TASKS = Gauge(
+    "voicewire_event_loop_tasks",
+    "Live asyncio tasks on the event loops of the server processes (a steady rise at idle is a leak).",
+    multiprocess_mode="livesum",
+)
 
 _access = logging.getLogger("voicewire.access")
+
+
+async def sample_event_loop(interval: float = 1.0) -> None:
+    """Keep ``EVENT_LOOP_TASKS`` at this loop's live task count (this one included) until cancelled.
+
+    Sampled on a timer, not at scrape time: with several workers, the one that answers a scrape
+    cannot see the other processes' loops, so each keeps its own figure in the shared folder.
+    """
+    while True:
+        EVENT_LOOP_TASKS.set(len(asyncio.all_tasks()))
+        await asyncio.sleep(interval)
 
 
 def access_log(**fields: Any) -> None:
@@ -103,6 +122,7 @@ _ENDPOINTS = (
     "/v1/audio/speech",
     "/metrics",
     "/readyz",
+    "/openapi.json",
 )
 
 

@@ -196,7 +196,7 @@ def test_health_and_errors_pass_through(cluster: Cluster) -> None:
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"  # voicewire's JSON, not nginx's
     big = httpx.post(cluster.proxy.url + "/waves/v1/tts", headers=cluster.a.headers, timeout=10,
                      json={"text": "x" * (1 << 20), "voice_id": "heart"})  # fmt: skip
-    assert big.status_code == 413 and big.json()["code"] == "malformed_message"
+    assert big.status_code == 413 and big.json()["code"] == "body_too_large"
     unauthorized = httpx.post(cluster.proxy.url + "/waves/v1/tts", json={"text": "Hi.", "voice_id": "heart"})
     assert unauthorized.status_code == 401 and unauthorized.json()["code"] == "unauthorized"
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +34,37 @@ def test_the_first_start_prints_a_key(tmp_path: Path) -> None:
         assert "shown once" in server.output()
     finally:
         server.stop()
+
+
+def serve_once(home: Path, limit_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``voicewire serve`` on ``home``; with ``limit_file_bytes``, files can grow only that far (EFBIG),
+    which is how a full disk looks to a process: every write past a point fails."""
+
+    def limit() -> None:
+        if limit_file_bytes is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    env = {**os.environ, "VOICEWIRE_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "voicewire", "serve", "--port", "0"], env=env, text=True,
+                          capture_output=True, timeout=60, preexec_fn=limit)  # fmt: skip
+
+
+def test_a_home_that_cannot_be_a_folder_is_a_clear_error_at_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the home should be")
+    done = serve_once(blocker / "home")
+    assert done.returncode == 2
+    assert f"VOICEWIRE_HOME {str(blocker / 'home')!r} is not writable" in done.stderr
+    assert "Traceback" not in done.stderr and "VOICEWIRE_HOME (or --home)" in done.stderr
+
+
+def test_a_full_disk_is_a_clear_error_at_start(tmp_path: Path) -> None:
+    done = serve_once(tmp_path / "home", limit_file_bytes=4096)
+    assert done.returncode == 2
+    assert "is not writable: File too large" in done.stderr and "free some disk space" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list((tmp_path / "home").iterdir()) == []  # the probe is gone again
 
 
 def refused(server: RunningServer) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from voicewire.config import Settings
 from voicewire.engines.base import Engine, EngineAudio, VoiceInfo
 from voicewire.engines.catalog import Catalog
 from voicewire.server.app import create_app
+from voicewire.server.services import Services
 
 
 class RecordingEngine(Engine):
@@ -42,9 +44,10 @@ class InProcessServer:
     def __init__(self, engine: RecordingEngine, home: Path, *, units: int = 1, **settings_: Any) -> None:
         self.engine = engine
         store = MemoryStore()
-        _, self.key = store.create("flow", units)
+        record, self.key = store.create("flow", units)
+        self.key_id = record.key_id
         settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases={}, **settings_)
-        app = create_app(settings, catalog=Catalog([engine], {}), store=store)
+        app = self.app = create_app(settings, catalog=Catalog([engine], {}), store=store)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -67,3 +70,17 @@ class InProcessServer:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def services(self) -> Services:
+        svc: Services = self.app.state.services
+        return svc
+
+    def tasks(self) -> int:
+        """Live asyncio tasks in the server's event loop (asked from inside the loop)."""
+        loop = self.server.servers[0].get_loop()
+
+        async def count() -> int:
+            return len(asyncio.all_tasks()) - 1  # not this one
+
+        return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)

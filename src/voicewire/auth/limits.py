@@ -36,6 +36,8 @@ class Limiter:
         self.store = store
         self.ttl = ttl
         self._held: dict[str, Lease] = {}
+        self._orphans: set[asyncio.Future[None]] = set()
+        """Releases of slots taken for clients that had left; kept so they are not collected early."""
 
     @property
     def held(self) -> int:
@@ -49,7 +51,14 @@ class Limiter:
             StoreError: the store cannot be reached (503): the server fails closed.
         """
         limit = key.units * POOLS[pool]
-        lease_id = await asyncio.to_thread(self.store.acquire, key.key_id, pool, limit, self.ttl)
+        taking = asyncio.ensure_future(asyncio.to_thread(self.store.acquire, key.key_id, pool, limit, self.ttl))
+        try:
+            lease_id = await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            # The client left while the store was taking the slot: the thread still finishes, and
+            # the slot it takes must go straight back, or the key would be a unit short for a ttl.
+            taking.add_done_callback(self._give_back_orphan)
+            raise
         if lease_id is None:
             raise LimitExceeded(_full_message(key, pool, limit), retry_after=1.0)
         lease = Lease(lease_id, key, pool)
@@ -64,6 +73,16 @@ class Limiter:
             await asyncio.to_thread(self.store.release, [lease.lease_id])
         except StoreError as exc:
             logger.warning("! lease %s not released now (%s); it expires in %.0f s", lease.pool, exc, self.ttl)
+
+    def _give_back_orphan(self, taking: asyncio.Future[str | None]) -> None:
+        if taking.cancelled() or taking.exception() is not None:
+            return
+        lease_id = taking.result()
+        if lease_id is None:
+            return
+        release = asyncio.ensure_future(asyncio.to_thread(self.store.release, [lease_id]))
+        self._orphans.add(release)
+        release.add_done_callback(self._orphans.discard)
 
     async def renew_forever(self) -> None:
         """Keep held leases alive; run as a background task for the life of the process."""

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,7 +21,7 @@ from voicewire.config import Settings
 from voicewire.engines.catalog import Catalog
 from voicewire.engines.registry import build_catalog
 from voicewire.exceptions import NotFound
-from voicewire.server import drain, http, openai
+from voicewire.server import drain, http, openai, openapi_doc
 from voicewire.server.errors import error_response
 from voicewire.server.live import live_socket
 from voicewire.server.services import Services
@@ -52,11 +53,13 @@ def create_app(
         drain.register(svc)
         preload = asyncio.ensure_future(_preload(svc))
         renewals = asyncio.ensure_future(svc.limiter.renew_forever())
+        loop_tasks = asyncio.ensure_future(metrics.sample_event_loop())
         try:
             yield
         finally:
             preload.cancel()
             renewals.cancel()
+            loop_tasks.cancel()
             await svc.limiter.close()
             svc.pool.close()
             svc.store.close()
@@ -74,10 +77,11 @@ def create_app(
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         Route("/waves/v1/{model}/get_voices", http.get_voices, methods=["GET"]),
         Route("/v1/audio/speech", openai.speech, methods=["POST"]),
+        Route("/openapi.json", openapi_doc.openapi, methods=["GET"]),
     ]
     if settings.playground:
         routes += web.routes()
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(metrics.RequestMetrics)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
     app.add_exception_handler(404, _not_found)
     app.add_exception_handler(405, _not_allowed)
     return app
@@ -103,3 +107,25 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
     response = error_response(NotFound(f"Method {request.method} is not allowed on {request.url.path}."))
     response.status_code = 405
     return response
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Metrics on every request; CORS only for the origins the operator named (closed by default).
+
+    WebSocket handshakes are not subject to CORS in browsers; they need a key like everything else,
+    and keys do not ride on cookies, so a foreign page cannot borrow a visitor's credentials.
+    """
+    stack = [Middleware(metrics.RequestMetrics)]
+    if settings.cors_origins:
+        stack.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                expose_headers=["Retry-After", "X-External-Request-Id", "X-External-Session-Id"],
+                max_age=600,
+            ),
+        )
+    return stack

@@ -16,8 +16,8 @@ from starlette.types import Receive, Scope, Send
 from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.engines.catalog import ResolvedVoice
-from voicewire.exceptions import MalformedMessage, ServerBusy, ShuttingDown, StoreError, TextTooLong
-from voicewire.protocol.request import SynthesisRequest, parse_request
+from voicewire.exceptions import BodyTooLarge, MalformedMessage, ServerBusy, ShuttingDown, StoreError, TextTooLong
+from voicewire.protocol.request import SynthesisRequest, check_nesting, parse_request
 from voicewire.server.services import Services
 from voicewire.synthesis.capacity import Ticket
 from voicewire.synthesis.units import PreparedUnit, prepare_text
@@ -47,20 +47,25 @@ class Job:
 
 async def read_json(request: Request) -> Any:
     """The request body as JSON, refusing bodies over 1 MiB without reading them whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise BodyTooLarge(MAX_BODY)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise MalformedMessage(f"Request body is over {MAX_BODY} bytes.")
+            raise BodyTooLarge(MAX_BODY)
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
         raise MalformedMessage("Request body is empty; send a JSON object with 'text' and 'voice_id'.")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise MalformedMessage(f"Request body is not valid JSON: {exc}.") from None
+    check_nesting(body)
+    return body
 
 
 def prepare_job(services: Services, body: Any) -> Job:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from voicewire.exceptions import (
     AuthenticationError,
+    BodyTooLarge,
     ConfigError,
     EngineError,
     LimitExceeded,
@@ -31,6 +32,7 @@ __all__ = ["HTTP_STATUS", "error_body", "error_response", "http_status", "ws_err
 logger = logging.getLogger("voicewire.server")
 
 HTTP_STATUS: dict[type[VoicewireError], int] = {
+    BodyTooLarge: 413,
     RequestError: 400,
     AuthenticationError: 401,
     NotFound: 404,

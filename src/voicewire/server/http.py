@@ -86,7 +86,7 @@ async def sync_response(
     lease: Lease | None = None
     ticket: Ticket | None = None
     try:
-        key = await svc.auth.check(request.headers)
+        key = await svc.auth.check(request)
         job = prepare_job(svc, translate(await read_json(request)))
         parsed = job.request
         refuse_while_draining(svc)
@@ -200,7 +200,7 @@ async def get_voices(request: Request) -> Response:
     """``GET /waves/v1/{model}/get_voices``: ``lightning-v3.1`` lists every voice, as Waves does."""
     svc = services(request)
     try:
-        await svc.auth.check(request.headers)
+        await svc.auth.check(request)
         raw = request.path_params["model"]
         model = canonical_model(raw)
         if model is None:
@@ -214,7 +214,7 @@ async def all_models(request: Request) -> Response:
     """``GET /waves/v1/voice/get-all-models``."""
     svc = services(request)
     try:
-        await svc.auth.check(request.headers)
+        await svc.auth.check(request)
         return JSONResponse(svc.catalog.waves_all_models())
     except Exception as exc:
         return error_response(exc)

@@ -54,7 +54,7 @@ async def live_socket(websocket: WebSocket) -> None:
     svc = services(websocket)
     socket_lease: Lease | None = None
     try:
-        key = await svc.auth.check(websocket.headers)
+        key = await svc.auth.check(websocket)
         timeout = _timeout(websocket, svc.settings.idle_timeout)
         refuse_while_draining(svc)
         socket_lease = await svc.limiter.acquire(key, "socket")

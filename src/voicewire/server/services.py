@@ -40,7 +40,7 @@ class Services:
     connections: set[LiveConnection] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.auth = Authenticator(self.store)
+        self.auth = Authenticator(self.store, failed_auth_limit=self.settings.failed_auth_limit)
         self.limiter = Limiter(self.store, ttl=self.settings.lease_ttl)
 
     # -- draining (voicewire.server.drain) ---------------------------------------------------------

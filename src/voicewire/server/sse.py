@@ -49,7 +49,7 @@ async def sse_stream(request: Request) -> Response:
     lease: Lease | None = None
     ticket: Ticket | None = None
     try:
-        key = await svc.auth.check(request.headers)
+        key = await svc.auth.check(request)
         body = await read_json(request)
         job = prepare_job(svc, body)
         refuse_while_draining(svc)
