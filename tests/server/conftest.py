@@ -29,3 +29,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(home, extra_env={"VOICEWIRE_MAX_TEXT_CHARS": "500", **offline}, units=16)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The server the HTTP and WebSocket fuzzers share: no brake on wrong keys (the fuzzers send them
+    on purpose), short texts (a valid request is synthesized for real, and there are many), offline."""
+    home = tmp_path_factory.mktemp("fuzz-home")
+    env = {
+        "VOICEWIRE_FAILED_AUTH_LIMIT": "0",
+        "VOICEWIRE_MAX_TEXT_CHARS": "300",
+        "HIBARI_HOME": str(home / "hibari"),
+        "https_proxy": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+    }
+    running = start_server(home, extra_env=env, units=64)
+    yield running
+    running.stop()

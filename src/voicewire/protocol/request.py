@@ -24,16 +24,20 @@ from voicewire.exceptions import InvalidField, MalformedMessage
 
 __all__ = [
     "DEFAULT_MODEL",
+    "MAX_NESTING",
     "MODELS",
     "SynthesisRequest",
     "VoiceSettings",
     "canonical_model",
+    "check_nesting",
     "parse_request",
     "read_id",
     "read_settings",
 ]
 
 MODELS = ("lightning_v3.1", "lightning_v3.1_pro")
+MAX_NESTING = 32
+"""Deepest nesting of arrays and objects a body or frame may have (the request shapes need 3)."""
 DEFAULT_MODEL = "lightning_v3.1"
 _MODEL_ALIASES = {"lightning-v3.1": "lightning_v3.1", "lightning-v3.1-pro": "lightning_v3.1_pro"}
 _ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -67,6 +71,29 @@ def canonical_model(name: str) -> str | None:
     return name if name in MODELS else None
 
 
+def check_nesting(body: object) -> None:
+    """Refuse a decoded body nested deeper than ``MAX_NESTING``.
+
+    A value a few hundred levels deep decodes, but showing it in an error message (``repr``) can
+    then run out of stack: the frame or request would fail with a RecursionError instead of a 400.
+
+    Raises:
+        MalformedMessage: the body is nested too deeply.
+    """
+    level, depth = [body], 0
+    while level:  # breadth first, without recursion
+        depth += 1
+        if depth > MAX_NESTING:
+            raise MalformedMessage(f"JSON nested deeper than {MAX_NESTING} levels; send a flat JSON object.")
+        below: list[object] = []
+        for value in level:
+            if isinstance(value, Mapping):
+                below.extend(value.values())
+            elif isinstance(value, list):
+                below.extend(value)
+        level = below
+
+
 def parse_request(body: object, *, allow_empty_text: bool = False) -> SynthesisRequest:
     """Validate a decoded JSON body.
 
@@ -91,11 +118,15 @@ def parse_request(body: object, *, allow_empty_text: bool = False) -> SynthesisR
     )
 
 
-def read_settings(body: Mapping[str, Any]) -> VoiceSettings:
+def read_settings(body: Mapping[str, Any], *, require_voice: bool = True) -> VoiceSettings:
+    """The voice settings of a body, every field validated; without ``require_voice`` a missing
+    ``voice_id`` is ``""`` (a live message that continues a turn still has its fields checked)."""
     voice_id = body.get("voice_id")
-    if voice_id is None:
+    if voice_id is None and require_voice:
         raise InvalidField("voice_id", None, "a voice id string (required), e.g. 'magnus' or 'heart'")
-    if not isinstance(voice_id, str) or not voice_id.strip():
+    if voice_id is None:
+        voice_id = ""
+    elif not isinstance(voice_id, str) or not voice_id.strip():
         raise InvalidField("voice_id", voice_id, "a non-empty string, e.g. 'magnus' or 'heart'")
 
     model = _optional(body, "model", str, "one of " + ", ".join(MODELS))

@@ -43,7 +43,7 @@ from voicewire.protocol.frames import (
     timeout_message,
     word_frame,
 )
-from voicewire.protocol.request import VoiceSettings, read_id, read_settings
+from voicewire.protocol.request import VoiceSettings, check_nesting, read_id, read_settings
 from voicewire.text.chunker import Chunker
 from voicewire.text.words import client_words
 
@@ -157,6 +157,7 @@ class LiveSession:
         """A decoded JSON message: validate it fully, then apply it."""
         self._last_activity = now
         try:
+            check_nesting(obj)
             message = _LiveMessage.parse(obj, needs_voice=self._open is None)
             if self._open is None and message.text.strip() and self._check_voice is not None:
                 assert message.settings is not None
@@ -250,8 +251,7 @@ class LiveSession:
         if self._open is None:
             if not message.text.strip():
                 if message.flush:  # nothing open, nothing buffered: still answer, so a waiting client ends
-                    turn = self._start_turn(message, now)
-                    self._frames.append(complete_frame(turn.request_id, turn.ids))
+                    self._settle(self._start_turn(message, now), _Result(done=True))
                 return  # a keepalive
             assert message.settings is not None
             self._open = _OpenTurn(self._start_turn(message, now), Chunker(first_unit=True))
@@ -329,11 +329,16 @@ class LiveSession:
     def _fail_open_turn(self, error: VoicewireError) -> None:
         """End the open turn with an error, in order: after any audio already queued before it."""
         assert self._open is not None
-        marker = EndTurn(self._job_id(), self._open.turn)  # never handed to the adapter
-        self._open = None
+        turn, self._open = self._open.turn, None
+        self._settle(turn, _Result(error=error))
+
+    def _settle(self, turn: Turn, result: _Result) -> None:
+        """End a turn the adapter has nothing to do for (an empty flush, a refused text) with ``result``,
+        in order: its ``complete`` or ``error`` goes out after the audio of the turns before it."""
+        marker = EndTurn(self._job_id(), turn)  # never handed to the adapter
         self._issued.append(marker)
         self._issued_ids.add(marker.job_id)
-        self._results[marker.job_id] = _Result(error=error)
+        self._results[marker.job_id] = result
         self._deliver()
 
     def _fail(self, turn: Turn, error: VoicewireError) -> None:
@@ -377,9 +382,10 @@ class _LiveMessage:
             text = ""
         if not isinstance(text, str):
             raise InvalidField("text", text, "a string (may be empty for a flush or keepalive)")
-        settings: VoiceSettings | None = None
-        if obj.get("voice_id") is not None or (needs_voice and text.strip()):
-            settings = read_settings(obj)
+        # Validated even when unused: a continuing message's settings are ignored, never unchecked.
+        settings: VoiceSettings | None = read_settings(obj, require_voice=needs_voice and bool(text.strip()))
+        if obj.get("voice_id") is None:
+            settings = None
         flags = {}
         for name in ("continue", "flush"):
             value = obj.get(name)

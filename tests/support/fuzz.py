@@ -1,0 +1,59 @@
+"""Knobs shared by the fuzz tests: how many cases each runs, and an honest count of the cases run.
+
+``VOICEWIRE_FUZZ_EXAMPLES`` sets the number of examples of every fuzz test (default ``DEFAULT_EXAMPLES``,
+sized for CI); a test whose cases are slow (a real server, a real engine) takes a fraction of it
+with ``scale``. ``VOICEWIRE_FUZZ_COUNT`` names a file where, at exit, the process adds one line
+``<kind> <cases>`` per kind of case it executed (``scripts/fuzz`` sums them): counted where a case
+actually runs, so shrinking and replays count too and nothing is estimated.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+__all__ = ["DEFAULT_EXAMPLES", "count_case", "examples", "fuzz_settings"]
+
+DEFAULT_EXAMPLES = 200
+EXAMPLES_VAR = "VOICEWIRE_FUZZ_EXAMPLES"
+COUNT_VAR = "VOICEWIRE_FUZZ_COUNT"
+
+_counts: Counter[str] = Counter()
+
+
+def examples(scale: float = 1.0) -> int:
+    """Examples for one fuzz test: ``VOICEWIRE_FUZZ_EXAMPLES`` (or the default) times ``scale``."""
+    raw = os.environ.get(EXAMPLES_VAR, "").strip()
+    base = int(raw) if raw else DEFAULT_EXAMPLES
+    return max(1, round(base * scale))
+
+
+def fuzz_settings(scale: float = 1.0, **overrides: Any) -> settings:
+    """Hypothesis settings of a fuzz test. No deadline: the machine is shared and a real server's
+    latency varies; a hang still fails, through the clients' own timeouts."""
+    options: dict[str, Any] = {
+        "max_examples": examples(scale),
+        "deadline": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    }
+    options.update(overrides)
+    return settings(**options)
+
+
+def count_case(kind: str, n: int = 1) -> None:
+    """Record that ``n`` cases of ``kind`` (session, chunker, http, websocket) were executed."""
+    _counts[kind] += n
+
+
+def _write_counts() -> None:
+    path = os.environ.get(COUNT_VAR)
+    if path and _counts:
+        with open(path, "a", encoding="utf-8") as out:
+            out.writelines(f"{kind} {n}\n" for kind, n in sorted(_counts.items()))
+
+
+atexit.register(_write_counts)
