@@ -603,6 +603,7 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
         (["bench"], "Measure speed and memory"),
         (["bench", "engines"], "Real-time factor of each engine"),
         (["bench", "sync"], "TTFB and total time"),
+        (["bench", "soak"], "Mixed requests (sync, SSE, WebSocket, disconnects, bad requests)"),
     ],
     ids=lambda v: ("-".join(v) or "voicewire") if isinstance(v, list) else None,
 )

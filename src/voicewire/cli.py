@@ -446,6 +446,55 @@ def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str
     _print_rows(rows, as_json)
 
 
+@bench.command("soak")
+@click.option("--url", default=None, help="A running server; by default one is started for the run.")
+@click.option("--key", envvar="VOICEWIRE_API_KEY", default=None,
+              help="API key for --url (4 units per client; the server needs VOICEWIRE_FAILED_AUTH_LIMIT=0, as "
+              "the soak sends wrong keys on purpose).")  # fmt: skip
+@click.option("--requests", "count", default=10_000, show_default=True, help="Requests in all.")
+@click.option("--concurrency", default=8, show_default=True, help="Requests at a time.")
+@click.option("--warmup", default=0.1, show_default=True, help="Share of the requests before the baseline sample.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Server processes (started server only).")
+@click.option("--json", "as_json", is_flag=True)
+def bench_soak_cmd(url: str | None, key: str | None, count: int, concurrency: int, warmup: float, workers: int,
+                   as_json: bool) -> None:  # fmt: skip
+    """Mixed requests (sync, SSE, WebSocket, disconnects, bad requests): RSS, descriptors, tasks; exit 1 on FAIL."""
+    import contextlib
+
+    from voicewire.bench.server import BenchServer, spawn_server
+    from voicewire.bench.soak import run_soak
+
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            # Wrong keys are part of the mix: the per-address brake on them would lock the soak out.
+            env = {"VOICEWIRE_WORKERS": str(workers), "VOICEWIRE_FAILED_AUTH_LIMIT": "0"}
+            server = stack.enter_context(spawn_server(["--workers", str(workers)], env=env, units=4 * concurrency))
+        else:
+            if not key:
+                raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+            server = BenchServer(url, key, 0)
+        report = run_soak(server.url, server.key, requests=count, concurrency=concurrency, warmup=warmup,
+                          pid=server.pid or None, progress=lambda line: click.echo(line, err=True))  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_soak(report)
+    if report["verdict"] != "PASS":
+        sys.exit(1)
+
+
+def _print_soak(report: dict[str, Any]) -> None:
+    rows = [{"stage": stage, **sample} for stage, sample in report["samples"].items()]
+    _print_rows([*rows, {"stage": "growth %", **report["growth_after_warmup_pct"]}], False)
+    click.echo()
+    _print_rows(report["kinds"], False)
+    for error in report["unexpected_errors"]:
+        click.echo(f"unexpected: {error}")
+    click.echo(f"\n{report['requests']} requests in {report['duration_s']} s, {report['concurrency']} at a time")
+    failed = [name for name, ok in report["checks"].items() if ok is False]
+    click.echo(f"{report['verdict']}" + (f": {', '.join(failed)}" if failed else ""))
+
+
 @bench.command("store")
 @click.option("--redis", "redis_url", default=None, help="Also measure a Redis store at this URL.")
 @click.option("--rounds", default=2000, show_default=True)

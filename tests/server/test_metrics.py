@@ -74,6 +74,12 @@ def test_metrics_count_what_happened(server: InProcessServer) -> None:
     assert value(after, "voicewire_ready") == 1
 
 
+def test_live_event_loop_tasks(server: InProcessServer) -> None:
+    speak_everywhere(server)
+    tasks = value(scrape(server), "voicewire_event_loop_tasks")
+    assert tasks >= 2  # at least uvicorn's own task and the sampler's
+
+
 def test_readiness(server: InProcessServer) -> None:
     r = httpx.get(f"http://127.0.0.1:{server.port}/readyz")
     assert r.status_code == 200 and r.json() == {"ready": True}

@@ -150,7 +150,7 @@ async def _send(ws: Any, voice: str, text: str, tokens_per_second: float | None,
 
 @dataclass
 class ServerSampler:
-    """CPU seconds and RSS of a server process and its children, from /proc."""
+    """CPU seconds, RSS and open descriptors of a server process and its children, from /proc."""
 
     pid: int
     rss_mb: list[float] = field(default_factory=list)
@@ -172,7 +172,8 @@ class ServerSampler:
                 pass
         return total
 
-    def sample_rss(self) -> None:
+    def rss_now(self) -> float:
+        """Resident memory of the processes now, in MB."""
         total = 0.0
         for pid in self.pids():
             try:
@@ -181,7 +182,18 @@ class ServerSampler:
                         total += int(line.split()[1]) / 1024
             except OSError:
                 pass
-        self.rss_mb.append(total)
+        return total
+
+    def sample_rss(self) -> None:
+        self.rss_mb.append(self.rss_now())
+
+    def open_fds(self) -> int:
+        """Open file descriptors of the processes now (sockets, files, pipes, event fds)."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                total += len(os.listdir(f"/proc/{pid}/fd"))
+        return total
 
 
 @dataclass
