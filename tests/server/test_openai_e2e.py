@@ -85,7 +85,10 @@ def test_sse_events(server: RunningServer) -> None:
      ({"voice": "nobody"}, "voice", "alloy"),
      ({"speed": 3.0}, "speed", "0.5 to 2.0"),
      ({"input": ""}, "input", "non-empty"),
-     ({"stream_format": "ws"}, "stream_format", "'sse'")],
+     ({"stream_format": "ws"}, "stream_format", "'sse'"),
+     ({"stream_format": False}, "stream_format", "'sse'"),  # false is a value, not "absent" (found by the fuzzer)
+     ({"response_format": ""}, "response_format", "mp3, wav, flac or pcm"),
+     ({"response_format": ["mp3"]}, "response_format", "mp3, wav, flac or pcm")],
 )  # fmt: skip
 def test_bad_requests_name_the_field(
     client: openai.OpenAI, fields: dict[str, object], param: str, fragment: str

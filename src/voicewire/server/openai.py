@@ -66,10 +66,10 @@ async def speech(request: Request) -> Response:
                 voice,
                 f"one of {', '.join(OPENAI_VOICES)} or a voice of GET /waves/v1/lightning-v3.1/get_voices",
             ) from None
-        fmt = body.get("response_format") or "mp3"
-        if fmt not in FORMATS:
+        fmt = _or_default(body, "response_format", "mp3")
+        if not isinstance(fmt, str) or fmt not in FORMATS:
             raise InvalidField("response_format", fmt, _ALLOWED_FORMATS)
-        stream = body.get("stream_format") or "audio"
+        stream = _or_default(body, "stream_format", "audio")
         if stream not in ("audio", "sse"):
             raise InvalidField("stream_format", stream, "'audio' or 'sse'")
         if stream == "sse" and fmt in ("wav", "flac"):
@@ -137,3 +137,10 @@ def openai_error(exc: BaseException, headers: dict[str, str]) -> Response:
     error = {"message": body["error"], "type": kind, "param": getattr(exc, "field", None), "code": body["code"]}
     extra = {k: v for k, v in waves.headers.items() if k.lower() not in ("content-length", "content-type")}
     return JSONResponse({"error": error}, status_code=waves.status_code, headers=extra)
+
+
+def _or_default(body: dict[str, Any], name: str, default: str) -> object:
+    """``body[name]``, or ``default`` when it is absent or null; ``""`` and ``false`` are values, refused
+    by the caller's check, never taken for "absent"."""
+    value = body.get(name)
+    return default if value is None else value
