@@ -8,7 +8,6 @@ The access log never holds a key: only its name and id.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -19,6 +18,8 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voicewire.protocol.frames import to_json
 
 __all__ = [
     "ACTIVE",
@@ -99,7 +100,7 @@ async def sample_event_loop(interval: float = 1.0) -> None:
 def access_log(**fields: Any) -> None:
     """One JSON line per request or turn (``voicewire.access`` logger)."""
     fields = {"time": round(time.time(), 3), **{k: v for k, v in fields.items() if v is not None}}
-    _access.info(json.dumps(fields, separators=(",", ":"), ensure_ascii=False))
+    _access.info(to_json(fields))
 
 
 async def metrics_endpoint(request: Request) -> Response:

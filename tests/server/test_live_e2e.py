@@ -337,6 +337,17 @@ def test_sse_frames(server: RunningServer, path: str) -> None:
     assert 1.5 < len(audio(frames)) / 2 / 24000 < 6
 
 
+def test_sse_with_a_lone_surrogate_in_the_text_streams_to_the_end(server: RunningServer) -> None:
+    """Regression (found by scripts/fuzz): a word frame echoing a lone surrogate (sent as a JSON
+    escape) could not be encoded as UTF-8 and broke the stream; it now goes out escaped."""
+    body = {"text": "Odd\ud800 word. Fine.", "voice_id": "heart", "word_timestamps": True}
+    headers = {**server.headers, "Content-Type": "application/json"}
+    with httpx.stream("POST", server.url + LIVE, headers=headers, content=json.dumps(body), timeout=60) as r:
+        frames = [json.loads(line.removeprefix("data: ")) for line in r.iter_lines() if line]
+    assert frames[-1]["status"] == "complete"
+    assert [f["data"]["word"] for f in frames if f["status"] == "word_timestamp"] == ["Odd\ud800", "word.", "Fine."]
+
+
 def test_sse_bad_request_is_plain_json(server: RunningServer) -> None:
     r = httpx.post(server.url + LIVE, headers=server.headers, json={"text": "Hi.", "voice_id": "heart", "speed": 9})
     assert r.status_code == 400 and "'speed'" in r.json()["error"]

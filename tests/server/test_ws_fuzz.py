@@ -96,6 +96,10 @@ NASTY_FRAMES: list[tuple[str, str | bytes]] = [
     ("request id long", dumps({"text": "Hi.", "voice_id": "heart", "request_id": "x" * 10_000})),
     ("unknown fields", dumps({"text": "Hi.", "voice_id": "heart", "__proto__": {}, "x" * 1000: 1})),
     ("over 1 MiB", dumps({"text": "a" * (1 << 20), "voice_id": "heart"})),
+    # Echoed back (an error message naming the voice, a word frame): found by scripts/fuzz, they
+    # broke the socket when the frame could not be encoded as UTF-8.
+    ("lone surrogate voice", dumps({"text": "Hi.", "voice_id": "\ud800"})),
+    ("lone surrogate word", dumps({"text": "a\udfff b.", "voice_id": "heart", "word_timestamps": True})),
     *[
         (f"text {i}: {t[:20]!r}", dumps({"text": t, "voice_id": "heart", "flush": True}))
         for i, t in enumerate(ODD_TEXTS)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -29,6 +28,7 @@ from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.auth.limits import Lease
 from voicewire.exceptions import InvalidField, ShuttingDown, VoicewireError
+from voicewire.protocol.frames import to_json
 from voicewire.protocol.session import MAX_FRAME_BYTES, EndTurn, Job, LiveSession, SpeakUnit, Turn
 from voicewire.server.auth import offered_subprotocol
 from voicewire.server.common import admit, record_usage, refuse_while_draining
@@ -155,7 +155,7 @@ class _Connection:
         """Move the session's output into the outbox; ``after_last`` runs once the last frame is sent."""
         frames = self.session.frames_to_send()
         for i, frame in enumerate(frames):
-            text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+            text = to_json(frame)
             self.outbox.append((text, after_last if i == len(frames) - 1 else None))
             self.unsent += len(text)
         if after_last is not None and not frames:

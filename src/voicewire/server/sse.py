@@ -9,7 +9,6 @@ the body ends. A client that disconnects closes the stream, which cancels the un
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ from starlette.responses import Response
 from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.auth.limits import Lease
-from voicewire.protocol.frames import Frame
+from voicewire.protocol.frames import Frame, to_json
 from voicewire.protocol.session import LiveSession
 from voicewire.server.common import (
     ClosingStream,
@@ -131,4 +130,4 @@ def _chunk_seconds(frame: Frame, body: dict[str, Any]) -> float:
 
 
 def _event(frame: Frame) -> bytes:
-    return b"data: " + json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+    return b"data: " + to_json(frame).encode() + b"\n\n"
