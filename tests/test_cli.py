@@ -604,6 +604,7 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
         (["bench", "engines"], "Real-time factor of each engine"),
         (["bench", "sync"], "TTFB and total time"),
         (["bench", "soak"], "Mixed requests (sync, SSE, WebSocket, disconnects, bad requests)"),
+        (["bench", "speak"], "`voicewire speak -f` on a long text"),
     ],
     ids=lambda v: ("-".join(v) or "voicewire") if isinstance(v, list) else None,
 )

@@ -317,6 +317,19 @@ def bench_engines(threads: str, as_json: bool) -> None:
     _print_rows(rows, as_json)
 
 
+@bench.command("speak")
+@click.option("--voices", default="heart,joe", show_default=True, help="Voices to time, comma-separated.")
+@click.option("--formats", default="wav,mp3", show_default=True, help="Output formats to time, comma-separated.")
+@click.option("--sentences", default=480, show_default=True, help="Length of the text (the corpus, repeated).")
+@click.option("--json", "as_json", is_flag=True)
+def bench_speak_cmd(voices: str, formats: str, sentences: int, as_json: bool) -> None:
+    """`voicewire speak -f` on a long text, whole command timed: x real time, CPU, peak RSS."""
+    from voicewire.bench.speak import bench_speak
+
+    rows = [bench_speak(v, f, sentences) for v in voices.split(",") for f in formats.split(",")]
+    _print_rows(rows, as_json)
+
+
 @bench.command("sync")
 @click.option("--url", default=None, help="A running server; by default one is started for the run.")
 @click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url.")
