@@ -182,3 +182,25 @@ def test_usage_is_counted_per_key(workers: RunningServer) -> None:
     requests, characters, seconds = int(row[2]), int(row[3]), float(row[4])
     assert (requests, characters) == (3, 3 * len(text))
     assert 3 * 0.6 < seconds < 3 * 3.0  # about a second of speech each
+
+
+@pytest.mark.parametrize("endpoint", ["sync-pcm", "sse", "openai-pcm"])
+def test_a_one_unit_key_can_send_its_next_request_the_moment_the_last_one_ends(
+    workers: RunningServer, endpoint: str
+) -> None:
+    """A streamed response frees its unit before its last byte goes out, so a client that reads it to
+    the end and sends again at once (to the other worker, here) is never refused. Regression: the
+    unit was freed just after the response ended, and a scale-out test lost that race in CI."""
+    key, _ = make_key(workers, 1, f"sequential-{endpoint}")
+    path, body = {
+        "sync-pcm": ("/waves/v1/tts", {"text": "Next, please.", "voice_id": "heart"}),
+        "sse": ("/waves/v1/tts/live", {"text": "Next, please.", "voice_id": "heart"}),
+        "openai-pcm": ("/v1/audio/speech", {"input": "Next, please.", "voice": "alloy", "response_format": "pcm"}),
+    }[endpoint]
+    statuses = []
+    with httpx.Client(base_url=workers.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        for _ in range(30):
+            with client.stream("POST", path, json=body) as response:
+                response.read()
+                statuses.append(response.status_code)
+    assert statuses == [200] * 30

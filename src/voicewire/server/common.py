@@ -135,27 +135,46 @@ def id_headers(request: SynthesisRequest | None) -> dict[str, str]:
 
 class ClosingStream(StreamingResponse):
     """A StreamingResponse that closes its body iterator when it ends, however it ends, then runs
-    ``on_close``.
+    ``on_close`` once.
 
     Starlette cancels the sending task when the client disconnects but leaves the iterator
     suspended; closing it runs its ``finally`` now, which cancels synthesis queued for the stream.
     ``on_close`` (freeing the request's unit, recording usage) runs here, outside the cancelled
     scope: an ``await`` inside the iterator's own ``finally`` would be cancelled again.
+
+    A body that runs to its end runs ``on_close`` before the response's last message: a client
+    that has read the whole response may send its next request at once, with a key of one unit,
+    and must find the unit free (it raced the release, and lost, in a scale-out test).
     """
 
     def __init__(
         self, content: AsyncIterator[bytes], *, on_close: Callable[[], Awaitable[None]] | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(content, **kwargs)
+        super().__init__(self._then_close(content), **kwargs)
         self._source = content
         self._on_close = on_close
+        self._closing: asyncio.Future[None] | None = None
+
+    async def _then_close(self, content: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for chunk in content:
+            yield chunk
+        # Shielded: a disconnect now cancels this task, not the release (``__call__`` awaits it).
+        await asyncio.shield(self._close_once())
+
+    def _close_once(self) -> asyncio.Future[None]:
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        return self._closing
+
+    async def _close(self) -> None:
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        if self._on_close is not None:
+            await self._on_close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            aclose = getattr(self._source, "aclose", None)
-            if aclose is not None:
-                await aclose()
-            if self._on_close is not None:
-                await self._on_close()
+            await self._close_once()
