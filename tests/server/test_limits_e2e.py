@@ -204,3 +204,23 @@ def test_a_one_unit_key_can_send_its_next_request_the_moment_the_last_one_ends(
                 response.read()
                 statuses.append(response.status_code)
     assert statuses == [200] * 30
+
+
+def test_a_one_unit_key_can_start_a_turn_on_another_socket_the_moment_complete_arrives(
+    workers: RunningServer,
+) -> None:
+    """The unit of a WebSocket turn is free before its ``complete`` goes out (after all its audio)."""
+    key, _ = make_key(workers, 1, "sequential-ws")
+    headers = {"Authorization": f"Bearer {key}"}
+    url = workers.ws_url + "/waves/v1/tts/live"
+    outcomes = []
+    with connect(url, additional_headers=headers) as a, connect(url, additional_headers=headers) as b:
+        for i in range(20):
+            ws = (a, b)[i % 2]
+            ws.send(json.dumps({"text": "Next, please.", "voice_id": "heart"}))
+            while True:
+                frame = json.loads(ws.recv(timeout=30))
+                if frame["status"] in ("complete", "error"):
+                    outcomes.append(frame.get("code", frame["status"]))
+                    break
+    assert outcomes == ["complete"] * 20

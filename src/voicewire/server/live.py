@@ -44,6 +44,8 @@ logger = logging.getLogger("voicewire.server")
 MAX_UNSENT = 1 << 20
 """Bytes of frames waiting for a slow client before synthesis pauses."""
 GOING_AWAY = (1001, "server shutting down")
+_Finish = Callable[[], "asyncio.Task[None] | None"]
+"""Run as a turn's last frame goes out; the task it starts, if any, is awaited before the frame."""
 
 
 class _Closed(Exception):
@@ -115,7 +117,7 @@ class _Connection:
         self.key = key
         self.runner = JobRunner(svc, session, on_progress=self._pump)
         self.jobs: deque[Job] = deque()
-        self.outbox: deque[tuple[str, Callable[[], None] | None]] = deque()
+        self.outbox: deque[tuple[str, _Finish | None]] = deque()
         self.unsent = 0
         self.turns: dict[int, _TurnUse] = {}
         self.changed = asyncio.Event()  # something for the synthesizer, writer or timer to look at
@@ -151,8 +153,10 @@ class _Connection:
         except* (_Closed, WebSocketDisconnect, OSError):
             pass
 
-    def _pump(self, after_last: Callable[[], None] | None = None) -> None:
-        """Move the session's output into the outbox; ``after_last`` runs once the last frame is sent."""
+    def _pump(self, after_last: _Finish | None = None) -> None:
+        """Move the session's output into the outbox; ``after_last`` runs just before the last frame is
+        sent, and that frame waits for what it started (the turn's unit is free when the client
+        hears the turn is over, so its next turn, on any socket or replica, finds the unit free)."""
         frames = self.session.frames_to_send()
         for i, frame in enumerate(frames):
             text = to_json(frame)
@@ -225,22 +229,24 @@ class _Connection:
     def _turn_over(self, job: Job) -> bool:
         return isinstance(job, EndTurn) or not self.session.wants(job)
 
-    def _finish_turn(self, job: Job) -> Callable[[], None]:
-        """Frees the turn's unit (and records its usage) once its last frame has been sent."""
+    def _finish_turn(self, job: Job) -> _Finish:
+        """Frees the turn's unit (and records its usage) as its last frame goes out."""
         turn: Turn = job.turn
 
-        def finish() -> None:
+        def finish() -> asyncio.Task[None] | None:
             # Popped only now: if the client leaves first, release_all() frees the unit instead.
             use = self.turns.pop(turn.turn_id, None)
-            if use is not None:
-                self._spawn_release(use, "complete" if isinstance(job, EndTurn) else "error")
+            if use is None:
+                return None
+            return self._spawn_release(use, "complete" if isinstance(job, EndTurn) else "error")
 
         return finish
 
-    def _spawn_release(self, use: _TurnUse, outcome: str) -> None:
+    def _spawn_release(self, use: _TurnUse, outcome: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(self._release(use, outcome))
         self.releasing.add(task)
         task.add_done_callback(self.releasing.discard)
+        return task
 
     async def _release(self, use: _TurnUse, outcome: str) -> None:
         """The turn is over: free its unit, count it, log it, record its usage."""
@@ -280,10 +286,12 @@ class _Connection:
             if self.closing == GOING_AWAY:
                 continue  # close_now(): drop what is queued, close at once
             text, after = self.outbox.popleft()
+            if after is not None:
+                started = after()
+                if started is not None:  # shielded: a disconnect now must not stop the release
+                    await asyncio.shield(started)
             await self.websocket.send_text(text)
             self.unsent -= len(text)
-            if after is not None:
-                after()
             self.changed.set()
 
     async def _timer(self) -> None:
