@@ -35,7 +35,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from support.decode import decode, rms_db
 from support.redis_server import RedisServer, redis_server
-from support.server import RunningServer, free_port, start_server
+from support.server import Loopback, RunningServer, free_port, start_server
 from voicewire.auth.redis import RedisStore
 
 CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
@@ -45,18 +45,10 @@ LONG = " ".join([SENTENCE] * 8)  # a few seconds of Piper synthesis: it outlasts
 
 
 @dataclass
-class Proxy:
+class Proxy(Loopback):
     process: subprocess.Popen[bytes]
     port: int
     folder: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def access_log(self) -> list[str]:
         path = self.folder / "logs" / "voicewire.access.log"

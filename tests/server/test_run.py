@@ -122,8 +122,10 @@ def test_several_workers_stop_on_sigterm(tmp_path: Path) -> None:
             ws.send(json.dumps({"text": "Goodbye.", "voice_id": "heart"}))
             assert json.loads(ws.recv(timeout=20))["status"] in ("chunk", "complete")
             server.process.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            assert refused(server), "a stopping server must not accept new connections"
+            deadline = time.monotonic() + 5
+            while not refused(server):  # the listening socket closes once the signal is handled
+                assert time.monotonic() < deadline, "a stopping server must not accept new connections"
+                time.sleep(0.02)
             with pytest.raises(websockets.exceptions.ConnectionClosed):
                 while True:
                     ws.recv(timeout=20)

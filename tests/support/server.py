@@ -23,14 +23,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
-class RunningServer:
-    process: subprocess.Popen[bytes]
+class Loopback:
+    """Something the tests started that listens on ``port`` of 127.0.0.1."""
+
     port: int
-    home: Path
-    key: str
-    log: Path
-    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -39,6 +35,16 @@ class RunningServer:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+
+@dataclass
+class RunningServer(Loopback):
+    process: subprocess.Popen[bytes]
+    port: int
+    home: Path
+    key: str
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def headers(self) -> dict[str, str]:

@@ -32,28 +32,21 @@ async def queue_behind_a_blocker(scheduler: Scheduler, deadlines: list[float]) -
     return ran, gate
 
 
-def test_earliest_deadline_runs_first() -> None:
+@pytest.mark.parametrize(
+    ("policy", "order"),
+    [("deadline", [3, 1, 2, 4, 0]), ("fifo", [0, 1, 2, 3, 4])],
+    ids=["earliest-deadline-first", "fifo"],
+)
+def test_queued_calls_run_in_the_policy_order(policy: str, order: list[int]) -> None:
     async def main() -> list[int]:
-        scheduler = Scheduler(1, policy="deadline")
+        scheduler = Scheduler(1, policy=policy)
         try:
             ran, _ = await queue_behind_a_blocker(scheduler, [5.0, 1.0, 3.0, 0.5, 4.0])
             return ran
         finally:
             scheduler.close()
 
-    assert asyncio.run(main()) == [3, 1, 2, 4, 0]
-
-
-def test_fifo_runs_in_arrival_order() -> None:
-    async def main() -> list[int]:
-        scheduler = Scheduler(1, policy="fifo")
-        try:
-            ran, _ = await queue_behind_a_blocker(scheduler, [5.0, 1.0, 3.0, 0.5, 4.0])
-            return ran
-        finally:
-            scheduler.close()
-
-    assert asyncio.run(main()) == [0, 1, 2, 3, 4]
+    assert asyncio.run(main()) == order
 
 
 def test_a_cancelled_call_that_has_not_started_never_runs() -> None:

@@ -46,16 +46,17 @@ def bench_speak(voice: str, fmt: str, sentences: int) -> dict[str, Any]:
         source, output = Path(folder) / "book.txt", Path(folder) / f"book.{fmt}"
         source.write_text(text, encoding="utf-8")
         command = [sys.executable, "-m", "voicewire", "speak", "-f", str(source), "-o", str(output), "--voice", voice]
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        assert child.stderr is not None
-        errors = child.stderr.read().decode(errors="replace")
-        child.stderr.close()
-        if child.returncode != 0:
-            raise RuntimeError(f"voicewire speak failed ({child.returncode}): {errors.strip()[-500:]}")
+        # stderr (the progress bar) goes to a file: a pipe nobody reads while waiting could fill and hang.
+        with (Path(folder) / "stderr.txt").open("w+b") as errors:
+            start = time.perf_counter()
+            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+            _, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                errors.seek(0)
+                said = errors.read().decode(errors="replace").strip()[-500:]
+                raise RuntimeError(f"voicewire speak failed ({child.returncode}): {said}")
         audio = audio_seconds(output)
     return {
         "voice": voice,
