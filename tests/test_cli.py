@@ -344,7 +344,7 @@ def test_speak_works_offline_without_a_server(home: Path, hibari_home: Path, tmp
 def test_a_voice_that_is_not_installed_fails_clearly_offline(home: Path, hibari_home: Path, tmp_path: Path) -> None:
     done = run(["speak", "Hello.", "--voice", "fenrir", "-o", "fenrir.wav"], home, hibari_home, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert_one_line_error(done.stderr, "'fenrir'", "not installed", str(hibari_home))
+    assert_one_line_error(done.stderr, "'fenrir'", "not installed", "voicewire voices install fenrir")
     assert not (tmp_path / "fenrir.wav").exists()
 
 
@@ -422,7 +422,7 @@ def test_speak_to_an_unwritable_output_is_a_clean_error(home: Path, hibari_home:
 def voice_table(stdout: str) -> dict[str, dict[str, str]]:
     """``voices`` rows by listed id, split at the header's column starts (cells may contain spaces)."""
     header, *rows = stdout.splitlines()
-    names = ["VOICE", "SPEAKS WITH", "MODEL", "LANGUAGE", "GENDER", "INSTALLED"]
+    names = ["VOICE", "SPEAKS WITH", "ENGINE", "MODEL", "LANGUAGE", "GENDER", "INSTALLED"]
     starts = [header.index(n) for n in names]
     assert starts == sorted(starts) and starts[0] == 0, header
     table: dict[str, dict[str, str]] = {}
@@ -437,12 +437,12 @@ def test_voices_lists_the_catalog(home: Path, hibari_home: Path) -> None:
     assert result.exit_code == 0 and result.stderr == ""
     table = voice_table(result.stdout)
     assert {"heart", "joe", "magnus", "fenrir"} <= set(table)
-    assert table["heart"] == {"VOICE": "heart", "SPEAKS WITH": "-", "MODEL": "lightning_v3.1",
-                                   "LANGUAGE": "en-US", "GENDER": "female", "INSTALLED": "yes"}  # fmt: skip
+    assert table["heart"] == {"VOICE": "heart", "SPEAKS WITH": "-", "ENGINE": "hibari", "MODEL": "lightning_v3.1",
+                              "LANGUAGE": "en-US", "GENDER": "female", "INSTALLED": "yes"}  # fmt: skip
     assert (table["joe"]["MODEL"], table["joe"]["INSTALLED"], table["joe"]["GENDER"]) == ("lightning_v3.1_pro",
                                                                                          "yes", "male")  # fmt: skip
     assert (table["magnus"]["SPEAKS WITH"], table["magnus"]["MODEL"]) == ("joe", "lightning_v3.1_pro")
-    assert table["fenrir"]["INSTALLED"] == "on first use"
+    assert table["fenrir"]["INSTALLED"] == "no"
 
 
 def test_voices_json_has_the_waves_shape(home: Path, hibari_home: Path) -> None:

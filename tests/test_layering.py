@@ -1,10 +1,15 @@
-"""The architecture rule: ``protocol/``, ``text/`` and ``audio/`` do no I/O.
+"""The architecture rules of ``docs/architecture.md``, checked on the source.
 
-Every ``.py`` file under those folders is parsed (never imported) and every import in its tree is
-checked: top-level, inside functions, classes, ``try`` blocks, and ``importlib.import_module`` /
-``__import__`` calls with a literal name. Relative imports are resolved against the file's package.
-Engine implementations may be imported for annotations only (inside ``if TYPE_CHECKING:``);
-``voicewire.engines.base`` (the interface and its value types) may be imported anywhere.
+1. The pure core (``protocol/``, ``dialects/``, ``text/``, ``audio/``) does no I/O.
+2. The layers only import downwards: engines know nothing of synthesis, protocols or dialects;
+   synthesis nothing of the runtime, dialects or web frameworks; the runtime nothing of the server,
+   the dialects or web frameworks; dialects nothing of the runtime, the server or synthesis.
+
+Every ``.py`` file is parsed (never imported) and every import in its tree is checked: top-level,
+inside functions, classes, ``try`` blocks, and ``importlib.import_module`` / ``__import__`` calls with a
+literal name. Relative imports are resolved against the file's package. Engine implementations may
+be imported for annotations only (inside ``if TYPE_CHECKING:``); ``voicewire.engines.base`` (the
+interface and its value types) may be imported anywhere.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-PURE_PACKAGES = ("voicewire.protocol", "voicewire.text", "voicewire.audio")
+PURE_PACKAGES = ("voicewire.protocol", "voicewire.dialects", "voicewire.text", "voicewire.audio")
 
 FORBIDDEN: tuple[str, ...] = (
     # concurrency, sockets, servers, clients, storage, processes
@@ -26,8 +31,18 @@ FORBIDDEN: tuple[str, ...] = (
     "concurrent.futures", "multiprocessing", "selectors", "ssl", "http.client", "http.server", "urllib.request",
     # the impure parts of voicewire
     "voicewire.engines.", "voicewire.server", "voicewire.auth", "voicewire.synthesis", "voicewire.cli",
-    "voicewire.bench",
+    "voicewire.bench", "voicewire.runtime", "voicewire.metrics",
 )  # fmt: skip
+WEB = ("starlette", "uvicorn", "websockets", "httpx")
+LAYERS: dict[str, tuple[str, ...]] = {
+    "voicewire.engines": ("voicewire.synthesis", "voicewire.protocol", "voicewire.dialects", "voicewire.runtime",
+                          "voicewire.server", "voicewire.auth", "voicewire.metrics", *WEB),
+    "voicewire.synthesis": ("voicewire.dialects", "voicewire.runtime", "voicewire.server", "voicewire.auth", *WEB),
+    "voicewire.runtime": ("voicewire.dialects", "voicewire.server", *WEB),
+    "voicewire.protocol": ("voicewire.dialects",),
+    "voicewire.metrics": ("voicewire.server", *WEB),
+}
+"""Per package (or module): what it must not import, beyond the no-I/O rule of the pure packages."""
 ALLOWED: tuple[str, ...] = ("voicewire.engines.base",)
 """Exceptions to FORBIDDEN, anywhere in a file."""
 TYPE_ONLY_OK: tuple[str, ...] = ("voicewire.engines.",)
@@ -97,15 +112,18 @@ def _type_only_nodes(tree: ast.AST) -> set[int]:
     return inside
 
 
-def check_source(source: str, importer: str, *, is_package: bool = False) -> list[Violation]:
-    """Imports in ``source`` (the text of module ``importer``) that break the no-I/O rule."""
+def check_source(
+    source: str, importer: str, *, is_package: bool = False, forbidden: tuple[str, ...] = FORBIDDEN
+) -> list[Violation]:
+    """Imports in ``source`` (the text of module ``importer``) of ``forbidden`` modules (by default the
+    no-I/O rule's)."""
     tree = ast.parse(source)
     type_only = _type_only_nodes(tree)
     lines = source.splitlines()
     found: list[Violation] = []
     for node in ast.walk(tree):
         for name in _imported(node, importer, is_package):
-            if not _within(name, FORBIDDEN) or _within(name, ALLOWED):
+            if not _within(name, forbidden) or _within(name, ALLOWED):
                 continue
             if id(node) in type_only and _within(name, TYPE_ONLY_OK):
                 continue
@@ -144,10 +162,36 @@ def test_pure_module_does_no_io_imports(path: Path) -> None:
 
 def test_the_rule_sees_every_pure_package() -> None:
     found = {module_name(p)[0] for p in pure_files()}
-    for expected in ("voicewire.protocol.request", "voicewire.text.chunker", "voicewire.text.normalize",
-                     "voicewire.audio.encoders", "voicewire.audio.formats"):  # fmt: skip
+    for expected in ("voicewire.protocol.sequencer", "voicewire.dialects.waves.live", "voicewire.dialects.openai",
+                     "voicewire.text.chunker", "voicewire.text.normalize", "voicewire.audio.encoders"):  # fmt: skip
         assert expected in found
     assert all(p.is_file() for p in pure_files())
+
+
+def layer_files() -> list[tuple[Path, tuple[str, ...]]]:
+    out = []
+    for layer, forbidden in LAYERS.items():
+        base = SRC / layer.replace(".", "/")
+        files = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+        out += [(path, forbidden) for path in files]
+    return out
+
+
+def _id(value: object) -> str:
+    return str(value.relative_to(SRC)) if isinstance(value, Path) else ""
+
+
+@pytest.mark.parametrize(("path", "forbidden"), layer_files(), ids=_id)
+def test_layers_only_import_downwards(path: Path, forbidden: tuple[str, ...]) -> None:
+    importer, is_package = module_name(path)
+    violations = check_source(path.read_text(encoding="utf-8"), importer, is_package=is_package, forbidden=forbidden)
+    assert not violations, f"{path.relative_to(SRC.parent)} reaches up the layers:\n" + "\n".join(
+        f"  {v}" for v in violations
+    )
+
+
+def test_every_layer_exists() -> None:
+    assert len(layer_files()) > 25 and all(path.is_file() for path, _ in layer_files())
 
 
 # -- the checker can fail -------------------------------------------------------------------------

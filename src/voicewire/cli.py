@@ -99,12 +99,9 @@ def serve(
 def speak(text: str | None, text_file: Any, output: Path, voice: str, model: str, fmt: str | None,
           sample_rate: int, speed: float, home: Path | None) -> None:  # fmt: skip
     """Synthesize TEXT (or -f FILE) into an audio file, without a server or network."""
-    from voicewire.audio.encoders import wav_file
-    from voicewire.engines.registry import build_catalog
-    from voicewire.protocol.request import parse_request
-    from voicewire.synthesis.render import TurnRenderer
-    from voicewire.synthesis.speak import speak_blocking
-    from voicewire.synthesis.units import prepare_text
+    import asyncio
+
+    from voicewire.dialects.waves.request import parse_request
 
     if (text is None) == (text_file is None):
         raise click.UsageError("Give the text as an argument or with -f FILE (one of them).")
@@ -118,33 +115,57 @@ def speak(text: str | None, text_file: Any, output: Path, voice: str, model: str
         "sample_rate": sample_rate,
         "speed": speed,
     }
-    request = parse_request(body)
+    request = parse_request(body).turn
     settings = Settings.from_env(home=home)
-    catalog = build_catalog(settings)
-    resolved = catalog.resolve(request.settings.voice_id)
-    catalog.check_language(resolved, request.settings.language)
-    units = prepare_text(request.text)
-    out_fmt = request.settings.output_format
-    renderer = TurnRenderer("pcm" if out_fmt == "wav" else out_fmt, request.settings.sample_rate)
-    resolved.engine.load(resolved.info.voice_id)  # so the figure printed below is synthesis speed
-    started = time.perf_counter()
-    pieces: list[bytes] = []
-    total = sum(len(u.text) + 1 for u in units)
-    show = text_file is not None
-    with click.progressbar(length=total, label="Speaking", file=sys.stderr, hidden=not show) as bar:
-        for piece in speak_blocking(resolved, units, speed=request.settings.speed, renderer=renderer,
-                                    workers=settings.synthesis_workers, progress=bar.update):  # fmt: skip
-            pieces.append(piece.audio)
-    data = b"".join(pieces)
-    if out_fmt == "wav":
-        data = wav_file(data, request.settings.sample_rate)
+    with click.progressbar(length=len(request.text) + 1, label="Speaking", file=sys.stderr,
+                           hidden=text_file is None) as bar:  # fmt: skip
+        data, seconds, elapsed = asyncio.run(_speak(settings, request, bar.update))
     try:
         output.write_bytes(data)
     except OSError as exc:
         raise ConfigError(f"Cannot write {str(output)!r}: {exc.strerror}.") from None
-    elapsed = time.perf_counter() - started
-    click.echo(f"Wrote {output} ({renderer.seconds:.1f} s of audio in {elapsed:.1f} s, "
-               f"{renderer.seconds / max(elapsed, 1e-9):.1f}x real time).", err=True)  # fmt: skip
+    click.echo(f"Wrote {output} ({seconds:.1f} s of audio in {elapsed:.1f} s, "
+               f"{seconds / max(elapsed, 1e-9):.1f}x real time).", err=True)  # fmt: skip
+
+
+async def _speak(settings: Settings, request: Any, progress: Any) -> tuple[bytes, float, float]:
+    """The turn pipeline on this process's own workers: (file bytes, seconds of audio, seconds taken)."""
+    from dataclasses import replace
+
+    from voicewire.audio.encoders import wav_file
+    from voicewire.engines.registry import build_catalog
+    from voicewire.synthesis.pipeline import Pacing, TurnPipeline
+    from voicewire.synthesis.pool import SynthesisPool
+    from voicewire.synthesis.units import split_text
+
+    voice = build_catalog(settings).resolve(request.options.voice_id)
+    language = voice.language(request.options.language)
+    whole_wav = request.options.output_format == "wav"
+    options = replace(request.options, output_format="pcm") if whole_wav else request.options
+    workers = settings.synthesis_workers
+    pool = SynthesisPool(workers, utilization=1.0)
+    try:
+        await pool.load(voice)  # so the figure printed is synthesis speed
+        started = time.perf_counter()
+        pipeline = TurnPipeline(pool, voice, options, language=language, pacing=Pacing.BATCH, lookahead=workers)
+        units = split_text(request.text)
+        pieces: list[bytes] = []
+        try:
+            for unit, first_word in units:
+                pipeline.add(unit, first_word)
+            for unit, _ in units:
+                pieces += [piece.audio async for piece in pipeline.next_unit()]
+                progress(len(unit) + 1)
+            pieces.append(await pipeline.finish())
+        finally:
+            await pipeline.aclose()
+        elapsed = time.perf_counter() - started
+    finally:
+        pool.close()
+    data = b"".join(pieces)
+    if whole_wav:
+        data = wav_file(data, options.sample_rate)
+    return data, pipeline.seconds, elapsed
 
 
 @main.group(invoke_without_command=True)
@@ -156,23 +177,27 @@ def voices(ctx: click.Context, model: str | None, as_json: bool, home: Path | No
     """List voices (the same catalog as GET /waves/v1/lightning-v3.1/get_voices)."""
     if ctx.invoked_subcommand is not None:
         return
+    from voicewire.dialects.waves import catalog as waves_catalog
+    from voicewire.dialects.waves.request import MODELS, canonical_model
     from voicewire.engines.registry import build_catalog
-    from voicewire.protocol.request import MODELS, canonical_model
 
     canonical = None
     if model is not None:
         canonical = canonical_model(model)
         if canonical is None:
             raise click.BadParameter(f"{model!r}; models: {', '.join(MODELS)}", param_hint="--model")
-    catalog = build_catalog(Settings.from_env(home=home))
+    listed = build_catalog(Settings.from_env(home=home)).voices()
     if as_json:
-        click.echo(json.dumps(catalog.waves_voices(canonical), indent=2))
+        click.echo(json.dumps(waves_catalog.voices_body(listed, canonical), indent=2))
         return
-    click.echo(f"{'VOICE':<10} {'SPEAKS WITH':<12} {'MODEL':<20} {'LANGUAGE':<9} {'GENDER':<7} INSTALLED")
-    for listed, info in catalog.voices(canonical):
-        speaks = info.voice_id if listed != info.voice_id else "-"
-        click.echo(f"{listed:<10} {speaks:<12} {info.model:<20} {info.language:<9} {info.gender:<7} "
-                   f"{'yes' if info.installed else 'on first use'}")  # fmt: skip
+    click.echo(f"{'VOICE':<10} {'SPEAKS WITH':<12} {'ENGINE':<8} {'MODEL':<20} {'LANGUAGE':<9} {'GENDER':<7} INSTALLED")
+    for name, info in listed:
+        model_name = waves_catalog.model_of(info)
+        if canonical is not None and model_name != canonical:
+            continue
+        speaks = info.voice_id if name != info.voice_id else "-"
+        click.echo(f"{name:<10} {speaks:<12} {info.engine:<8} {model_name:<20} {info.language:<9} {info.gender:<7} "
+                   f"{'yes' if info.installed else 'no'}")  # fmt: skip
 
 
 @voices.command("add")

@@ -86,6 +86,11 @@ class Settings:
     failed_auth_limit: int = 10
     """Wrong keys a client address may send per minute before all its keys are refused (0: no limit)."""
 
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
+    """Addresses (or networks, or ``*``) of the proxies whose ``X-Forwarded-For`` is believed: behind
+    a proxy on another host, name it, or every client looks like the proxy (one client's wrong keys
+    would then brake everyone's)."""
+
     cors_origins: tuple[str, ...] = ()
     """Web origins (``https://app.example``) whose pages may call the HTTP API; none by default."""
 
@@ -166,6 +171,18 @@ def _origin_list(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _address_list(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    items = tuple(a.strip() for a in raw.split(",") if a.strip())
+    for item in items:
+        if item != "*":
+            ipaddress.ip_network(item, strict=False)  # ValueError names nothing: _cast does
+    if not items:
+        raise ValueError(raw)
+    return items
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -197,6 +214,7 @@ _bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
 _non_negative_int.__name__ = "whole number (0 or more)"
 _origin_list.__name__ = "comma-separated list of origins like https://app.example (or *)"
+_address_list.__name__ = "comma-separated list of IP addresses or networks (or *)"
 
 _CASTS: dict[str, Callable[[str], Any]] = {
     "host": str,
@@ -218,6 +236,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "playground": _bool,
     "failed_auth_limit": _non_negative_int,
     "cors_origins": _origin_list,
+    "forwarded_allow_ips": _address_list,
 }
 
 

@@ -5,14 +5,16 @@
     │   ├── InvalidField            a field has a wrong type or value (names field, value, allowed)
     │   ├── TextTooLong             text over the configured limit (never cut silently)
     │   ├── UnknownVoice            voice_id is in no catalog and no alias
+    │   ├── VoiceNotInstalled       a voice the catalog lists whose files are not on this machine
     │   ├── MalformedMessage        a body or frame that is not a JSON object, or binary
     │   └── BodyTooLarge            a request body over the size limit (413)
     ├── NotFound                    a path names a model or resource that does not exist
     ├── AuthenticationError         missing, unknown or revoked API key
     ├── LimitExceeded               the key has no free concurrency unit
     │   ├── ServerBusy              the server has no room for one more real-time stream
+    │   ├── QueueFull               one connection queued more text or turns than it may
     │   └── TooManyFailedAttempts   this client sent too many wrong keys lately (brute-force brake)
-    ├── VoiceUnavailable            a known voice whose weights are not installed (and cannot be fetched)
+    ├── VoiceUnavailable            an installed voice whose files cannot be used (missing or corrupt)
     ├── EngineError                 an engine failed while synthesizing
     ├── StoreError                  the key store cannot be read or written
     ├── ShuttingDown                the server is draining before it stops: retry on another replica
@@ -37,6 +39,7 @@ __all__ = [
     "LimitExceeded",
     "MalformedMessage",
     "NotFound",
+    "QueueFull",
     "RequestError",
     "ServerBusy",
     "ShuttingDown",
@@ -44,6 +47,7 @@ __all__ = [
     "TextTooLong",
     "TooManyFailedAttempts",
     "UnknownVoice",
+    "VoiceNotInstalled",
     "VoiceUnavailable",
     "VoicewireError",
 ]
@@ -103,6 +107,21 @@ class UnknownVoice(RequestError):
         self.voice_id = voice_id
 
 
+class VoiceNotInstalled(RequestError):
+    """Refused at once: nothing is downloaded while a request waits (the server may be offline)."""
+
+    code = "voice_not_installed"
+
+    def __init__(self, voice_id: str, size: str = "") -> None:
+        what = f" ({size})" if size else ""
+        super().__init__(
+            f"Voice {voice_id!r} is listed but not installed on this server{what}. Install it with "
+            f"`voicewire voices install {voice_id}` (on a machine with internet, or from a mirror with "
+            "VOICEWIRE_VOICES_URL); a running server picks it up within seconds."
+        )
+        self.voice_id = voice_id
+
+
 class MalformedMessage(RequestError):
     code = "malformed_message"
 
@@ -137,6 +156,12 @@ class ServerBusy(LimitExceeded):
     """Refused early because every running stream would start to stutter (429, like a key limit)."""
 
     code = "server_busy"
+
+
+class QueueFull(LimitExceeded):
+    """A connection sent text far faster than it is spoken: the excess is refused, not buffered."""
+
+    code = "queue_full"
 
 
 class TooManyFailedAttempts(LimitExceeded):

@@ -1,4 +1,6 @@
-"""Prometheus metrics (``GET /metrics``) and the access log: one structured line per request or turn.
+"""Prometheus metrics and the access log (one structured line per request or turn), for every listener.
+
+The HTTP side (``GET /metrics``, the per-request counter) is ``voicewire.server.metrics_http``.
 
 With ``serve --workers N`` every process counts its own; the supervisor gives them a shared
 directory (``PROMETHEUS_MULTIPROC_DIR``) and a scrape of any process reports the sum over all.
@@ -15,11 +17,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voicewire.protocol.frames import to_json
+from voicewire.protocol.jsontext import to_json
 
 __all__ = [
     "ACTIVE",
@@ -32,10 +31,8 @@ __all__ = [
     "REQUESTS",
     "SYNTHESIS_RTF",
     "UNDERRUNS",
-    "RequestMetrics",
     "access_log",
-    "endpoint_label",
-    "metrics_endpoint",
+    "exposition",
     "sample_event_loop",
 ]
 
@@ -44,8 +41,8 @@ _MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 FIRST_AUDIO = Histogram(
     "voicewire_first_audio_seconds",
-    "From a request or turn's first text to its first audio leaving the engine, per model.",
-    ["model", "endpoint"],
+    "From a request or turn's first text to its first audio leaving the engine, per engine.",
+    ["engine", "endpoint"],
     buckets=(0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 SYNTHESIS_RTF = Histogram(
@@ -61,14 +58,14 @@ QUEUE_WAIT = Histogram(
 )
 ACTIVE = Gauge(
     "voicewire_active",
-    "Streams being served: sync requests, SSE streams, WebSocket connections and turns, per model.",
-    ["kind", "model"],
+    "Streams being served: sync requests, SSE streams, WebSocket connections and turns, per engine.",
+    ["kind", "engine"],
     multiprocess_mode="livesum",
 )
 UNDERRUNS = Counter(
     "voicewire_underruns",
     "Times a stream's next audio was made after a real-time listener would have run out.",
-    ["model"],
+    ["engine"],
 )
 REQUESTS = Counter(
     "voicewire_requests",
@@ -103,60 +100,10 @@ def access_log(**fields: Any) -> None:
     _access.info(to_json(fields))
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: Prometheus text format, no key needed (it holds no secrets)."""
+def exposition() -> bytes:
+    """The metrics in Prometheus text format (summed over the worker processes when there are several)."""
     if _MULTIPROCESS:
         registry = CollectorRegistry()
         prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE)
-    return Response(generate_latest(), media_type=CONTENT_TYPE)
-
-
-_ENDPOINTS = (
-    "/waves/v1/tts",
-    "/waves/v1/tts/live",
-    "/waves/v1/lightning-v3.1/get_speech",
-    "/waves/v1/lightning-v3.1/stream",
-    "/waves/v1/lightning-v3.1/get_speech/stream",
-    "/waves/v1/voice/get-all-models",
-    "/waves/v1/health",
-    "/v1/audio/speech",
-    "/metrics",
-    "/readyz",
-    "/openapi.json",
-)
-
-
-def endpoint_label(path: str) -> str:
-    """A path as a label from a fixed set, so odd paths cannot create new time series."""
-    if path in _ENDPOINTS:
-        return path
-    if path.startswith("/waves/v1/") and path.endswith("/get_voices"):
-        return "/waves/v1/{model}/get_voices"
-    if path == "/" or path.startswith("/playground"):
-        return "/ (playground)"
-    return "other"
-
-
-class RequestMetrics:
-    """ASGI middleware: counts HTTP requests by endpoint and status."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500  # what the client sees if the app fails before answering
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        finally:
-            REQUESTS.labels(endpoint_label(scope["path"]), str(status)).inc()
+        return bytes(generate_latest(registry))
+    return bytes(generate_latest())

@@ -76,6 +76,17 @@ def test_wrong_keys_do_not_verify(make_store: Callable[[], Store], mutate: Calla
     assert store.verify(mutate(key)) is None
 
 
+def test_get_finds_a_key_by_id_active_or_revoked(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    record, _ = store.create("lookup", 2)
+    other = make_store()  # another connection (another process, another replica) sees it too
+    assert other.get(record.key_id) == record
+    other.revoke(record.key_id)
+    found = store.get(record.key_id)
+    assert found is not None and found.key_id == record.key_id and not found.active
+    assert store.get("nosuchid") is None
+
+
 def test_revoke_by_id_and_by_name(make_store: Callable[[], Store]) -> None:
     store = make_store()
     a, key_a = store.create("alpha")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from voicewire.engines import piper_graph
+from voicewire.engines.base import Utterance
 from voicewire.engines.phoneme_align import assign_owners
 from voicewire.engines.piper import GAIN, PiperEngine, _ids, bundled_voices, voice_files_in
 
@@ -56,15 +57,15 @@ def test_the_cut_graph_makes_the_samples_of_the_whole_graph(piper_engine: PiperE
     onnx.save(model, str(tmp_path / "whole.onnx"))
     whole = ort.InferenceSession(str(tmp_path / "whole.onnx"), providers=["CPUExecutionProvider"])
     audio = np.asarray(whole.run(None, model_inputs(piper_engine, LONG, noise=0.0, noise_w=0.0))[0]).reshape(-1)
-    ours = quiet_piper.synthesize(LONG, "joe").samples
+    ours = quiet_piper.synthesize("joe", Utterance.of(LONG)).samples
     assert ours.shape == audio.shape
     assert np.max(np.abs(ours - np.clip(audio * GAIN, -1, 1))) < 1e-5
 
 
 @pytest.mark.parametrize("words", [LONG, LONG[:4], ["Yes."]], ids=["three-windows", "two-windows", "one-window"])
 def test_windowed_decoding_equals_whole_decoding(quiet_piper: PiperEngine, words: list[str]) -> None:
-    whole = quiet_piper.synthesize(words, "joe")
-    stream = quiet_piper.synthesize_blocks(words, "joe")
+    whole = quiet_piper.synthesize("joe", Utterance.of(words))
+    stream = quiet_piper.synthesize_blocks("joe", Utterance.of(words))
     assert (stream.word_spans, stream.lead, stream.tail) == (whole.word_spans, whole.lead, whole.tail)
     blocks = list(stream.blocks)
     frames = stream.length // 256
@@ -82,14 +83,14 @@ def test_a_voice_whose_windows_do_not_match_is_decoded_whole(engine_cache: Path,
     engine = PiperEngine(cache_dir=engine_cache)
     engine.load("joe")
     assert not engine._voice("joe").windowed
-    stream = engine.synthesize_blocks(LONG, "joe")
+    stream = engine.synthesize_blocks("joe", Utterance.of(LONG))
     assert [len(b) for b in stream.blocks] == [stream.length]
 
 
 def test_merged_function_words_get_their_own_spans(piper_engine: PiperEngine) -> None:
     """espeak reads "in the" and "of the" as one phoneme word; each text word still gets a span."""
     words = ["It", "is", "in", "the", "house", "of", "the", "people."]
-    audio = piper_engine.synthesize(words, "joe")
+    audio = piper_engine.synthesize("joe", Utterance.of(words))
     assert "ɪnðə" in audio.phonemes.replace("ˈ", "").replace("ˌ", "")
     spans = audio.word_spans
     for a, b in spans:
@@ -100,7 +101,7 @@ def test_merged_function_words_get_their_own_spans(piper_engine: PiperEngine) ->
 
 def test_fixed_gain_not_per_sentence_normalization(piper_engine: PiperEngine) -> None:
     """piper's default rescales every sentence to peak 1.0; ours keeps the model's own dynamics."""
-    peaks = [float(np.max(np.abs(piper_engine.synthesize(s.split(), "joe").samples)))
+    peaks = [float(np.max(np.abs(piper_engine.synthesize("joe", Utterance.of(s.split())).samples)))
              for s in ("Yes.", "Glue the sheet to the dark blue background.", "Well, maybe later.")]  # fmt: skip
     assert all(0.2 < p < 0.999 for p in peaks), peaks
     assert max(peaks) - min(peaks) > 0.01
@@ -134,7 +135,7 @@ def test_a_voice_added_from_local_files(tmp_path: Path, engine_cache: Path) -> N
     assert [v.voice_id for v in added] == ["lessac"]
     engine = PiperEngine(voices=bundled_voices() + added, cache_dir=engine_cache)
     assert {v.voice_id for v in engine.voices()} == {"joe", "lessac"}
-    audio = engine.synthesize(["Hello", "from", "an", "added", "voice."], "lessac")
+    audio = engine.synthesize("lessac", Utterance.of(["Hello", "from", "an", "added", "voice."]))
     assert audio.samples.size > 10_000
 
 
@@ -145,8 +146,8 @@ def test_a_graph_that_cannot_be_cut_runs_whole(tmp_path: Path, monkeypatch: pyte
     loaded = engine._voice("joe")
     assert loaded.decoder is None and not loaded.windowed
     assert [p.name.split(".", 1)[1] for p in (tmp_path / "piper").glob("joe-*.onnx")] == ["whole.onnx"]
-    audio = engine.synthesize(LONG, "joe")
+    audio = engine.synthesize("joe", Utterance.of(LONG))
     assert len(audio.word_spans) == len(LONG) and audio.samples.size > 3 * 22050
-    stream = engine.synthesize_blocks(LONG[:5], "joe")
+    stream = engine.synthesize_blocks("joe", Utterance.of(LONG[:5]))
     assert [len(b) for b in stream.blocks] == [stream.length]
     engine.close()

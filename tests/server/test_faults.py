@@ -8,7 +8,7 @@ import base64
 import json
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from support.inprocess import InProcessServer, RecordingEngine
-from voicewire.engines.base import EngineAudio
+from voicewire.engines.base import EngineAudio, Utterance
 from voicewire.engines.hibari import HibariEngine
 from voicewire.exceptions import EngineError
 
@@ -29,13 +29,13 @@ class FaultyEngine(RecordingEngine):
     """hibari, except that a unit holding the word ``kaboom`` fails like a broken model; ``bug``
     fails like a bug in an engine (a plain exception, not an EngineError)."""
 
-    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
-        lowered = [w.lower().strip(".,!?") for w in words]
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
+        lowered = [w.lower().strip(".,!?") for w in utterance.words]
         if "kaboom" in lowered:
             raise EngineError("The model failed on this unit (injected).")
         if "bug" in lowered:
             raise ZeroDivisionError("division by zero")
-        return super().synthesize(words, voice_id, speed)
+        return super().synthesize(voice_id, utterance)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_an_engine_failure_before_the_first_byte_is_a_json_500(server: InProcess
 
 
 def idle(server: InProcessServer, baseline_tasks: int) -> bool:
-    svc = server.services
+    svc = server.runtime
     return (
         server.tasks() <= baseline_tasks
         and svc.limiter.held == 0
@@ -126,7 +126,7 @@ def idle(server: InProcessServer, baseline_tasks: int) -> bool:
 def wait_idle(server: InProcessServer, baseline_tasks: int) -> None:
     deadline = time.monotonic() + 10
     while not idle(server, baseline_tasks):
-        svc = server.services
+        svc = server.runtime
         assert time.monotonic() < deadline, (
             f"still running: tasks {server.tasks()} (baseline {baseline_tasks}), leases {svc.limiter.held}, "
             f"in the store {svc.store.active(server.key_id, 'synthesis')}, busy {svc.pool.scheduler.busy}, "

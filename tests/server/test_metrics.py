@@ -66,11 +66,11 @@ def test_metrics_count_what_happened(server: InProcessServer) -> None:
     assert grew("voicewire_requests_total", endpoint="websocket turn", status="complete") == 1
     assert grew("voicewire_auth_failures_total") == 1
     for endpoint in ("sync", "sse", "websocket"):
-        assert grew("voicewire_first_audio_seconds_count", model="lightning_v3.1", endpoint=endpoint) == 1
+        assert grew("voicewire_first_audio_seconds_count", engine="hibari", endpoint=endpoint) == 1
     assert grew("voicewire_synthesis_realtime_factor_count", engine="hibari") >= 3
     assert grew("voicewire_queue_wait_seconds_count") >= 3
     for kind in ("sync", "sse", "turn"):
-        assert value(after, "voicewire_active", kind=kind, model="lightning_v3.1") == 0  # all finished
+        assert value(after, "voicewire_active", kind=kind, engine="hibari") == 0  # all finished
     assert value(after, "voicewire_ready") == 1
 
 

@@ -20,8 +20,9 @@ from starlette.testclient import TestClient
 from voicewire import exceptions
 from voicewire.audio.formats import FORMAT_ALIASES, FORMATS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, MP3_SAMPLE_RATES
 from voicewire.config import Settings
-from voicewire.protocol.request import _MODEL_ALIASES, MODELS
-from voicewire.server import openai
+from voicewire.dialects import openai
+from voicewire.dialects.waves.request import _MODEL_ALIASES, MODELS
+from voicewire.runtime.runtime import Runtime
 from voicewire.server.app import create_app
 from voicewire.server.openapi_doc import DOCUMENT
 
@@ -83,7 +84,7 @@ def test_the_validators_catch_a_broken_document() -> None:
 
 
 def test_every_http_route_is_documented_and_nothing_else(tmp_path: Path) -> None:
-    app = create_app(Settings(home=tmp_path, playground=True))
+    app = create_app(Runtime(Settings(home=tmp_path, playground=True)))
     documented = {(path, m) for path, item in DOC["paths"].items() for m in item if m in METHODS}
     served = set()
     for route in app.routes:
@@ -96,7 +97,7 @@ def test_every_http_route_is_documented_and_nothing_else(tmp_path: Path) -> None
 
 
 def test_it_is_served_without_a_key(tmp_path: Path) -> None:
-    client = TestClient(create_app(Settings(home=tmp_path)))
+    client = TestClient(create_app(Runtime(Settings(home=tmp_path))))
     response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -125,6 +126,6 @@ def test_every_error_code_is_listed() -> None:
         for cls in vars(exceptions).values()
         if isinstance(cls, type) and issubclass(cls, exceptions.VoicewireError)
     }
-    # Raised only at start or as a base class, never answered to a request.
-    assert codes - listed <= {"config_error", "invalid_request"}
+    # Raised only at start or as a base class, never answered to a request; queue_full only on a WebSocket.
+    assert codes - listed <= {"config_error", "invalid_request", "queue_full"}
     assert listed <= codes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,11 +158,12 @@ def test_unparseable_bodies(server: RunningServer, raw: bytes) -> None:
     assert r.status_code == 400 and "JSON" in r.json()["error"]
 
 
-def test_voice_that_must_be_downloaded_offline(server: RunningServer) -> None:
-    r = httpx.post(server.url + "/waves/v1/tts", headers=server.headers, json={"text": "Hi.", "voice_id": "fable"},
-                   timeout=90)  # fmt: skip
-    assert r.status_code == 503
-    assert "'fable'" in r.json()["error"] and "by hand" in r.json()["error"]
+def test_a_voice_that_is_listed_but_not_installed_is_refused_at_once(server: RunningServer) -> None:
+    started = time.monotonic()
+    r = httpx.post(server.url + "/waves/v1/tts", headers=server.headers, json={"text": "Hi.", "voice_id": "fable"})
+    assert time.monotonic() - started < 2  # nothing is downloaded while the request waits
+    assert r.status_code == 400 and r.json()["code"] == "voice_not_installed"
+    assert "'fable'" in r.json()["error"] and "voicewire voices install fable" in r.json()["error"]
 
 
 def test_engine_failure_is_a_500_and_the_server_keeps_serving(server: RunningServer) -> None:

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from voicewire.auth.store import MemoryStore
 from voicewire.config import Settings
-from voicewire.engines.base import Engine, EngineAudio, VoiceInfo
+from voicewire.engines.base import Engine, EngineAudio, Utterance, VoiceInfo
 from voicewire.engines.catalog import Catalog
+from voicewire.runtime.runtime import Runtime
 from voicewire.server.app import create_app
-from voicewire.server.services import Services
+from voicewire.server.run import DrainingServer, uvicorn_config
 
 
 class RecordingEngine(Engine):
@@ -35,9 +34,9 @@ class RecordingEngine(Engine):
     def load(self, voice_id: str) -> None:
         self.inner.load(voice_id)
 
-    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
         self.starts.append(time.monotonic())
-        return self.inner.synthesize(words, voice_id, speed)
+        return self.inner.synthesize(voice_id, utterance)
 
 
 class InProcessServer:
@@ -46,13 +45,13 @@ class InProcessServer:
         store = MemoryStore()
         record, self.key = store.create("flow", units)
         self.key_id = record.key_id
-        settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases={}, **settings_)
-        app = self.app = create_app(settings, catalog=Catalog([engine], {}), store=store)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws_max_size=4 << 20)
-        self.server = uvicorn.Server(config)
+        settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases={}, port=self.port,
+                            log_level="warning", **settings_)  # fmt: skip
+        self.runtime = Runtime(settings, catalog=Catalog([engine], {}), store=store)
+        self.server = DrainingServer(uvicorn_config(settings, create_app(self.runtime)), self.runtime)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> InProcessServer:
@@ -70,11 +69,6 @@ class InProcessServer:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
-
-    @property
-    def services(self) -> Services:
-        svc: Services = self.app.state.services
-        return svc
 
     def tasks(self) -> int:
         """Live asyncio tasks in the server's event loop (asked from inside the loop)."""

@@ -34,7 +34,7 @@ def test_no_click_at_any_join(request: pytest.FixtureRequest, engine_name: str, 
     assert len(units) >= 3
     out_rate = rate or next(v.sample_rate for v in engine.voices() if v.voice_id == voice)
     renderer = TurnRenderer("pcm", out_rate)
-    pieces = [renderer.add(u, engine.synthesize(u.words, voice)).audio for u in units]
+    pieces = [renderer.add(u, engine.synthesize(voice, u.utterance(1.0))).audio for u in units]
     pieces.append(renderer.finish())
     signal = np.frombuffer(b"".join(pieces), "<i2").astype(np.float64)
     joins = np.cumsum([len(p) // 2 for p in pieces])[:-2]

@@ -245,7 +245,7 @@ def test_engine_audio_in_blocks_renders_as_a_whole(request: pytest.FixtureReques
     engine: Engine = request.getfixturevalue(f"{engine_name}_engine")
     voice = "heart" if engine_name == "hibari" else "joe"
     units = list(prepare_all(["Well, the birch canoe slid", "on the smooth planks.", "Yes!", "Dr. Smith paid $100."]))
-    audios = [engine.synthesize(u.words, voice) for u in units]
+    audios = [engine.synthesize(voice, u.utterance(1.0)) for u in units]
     out_rate = rate or audios[0].sample_rate
     whole, blocks = TurnRenderer("pcm", out_rate), TurnRenderer("pcm", out_rate, word_timestamps=True)
     expected = [whole.add(u, a) for u, a in zip(units, audios, strict=True)]

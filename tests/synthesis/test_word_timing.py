@@ -43,9 +43,9 @@ import soxr
 
 from support.decode import decode
 from support.dtw import Boundary, Placement, place, speech_extent, violations
-from voicewire.engines.base import Engine
+from voicewire.engines.base import Engine, Utterance
 from voicewire.synthesis.render import TurnRenderer, WordTiming
-from voicewire.synthesis.units import PreparedUnit, prepare_all, prepare_text
+from voicewire.synthesis.units import PreparedUnit, prepare, prepare_all, split_text
 
 RATE = 16_000
 """Rate of the rendered turn and of the reference (both engines are resampled to it)."""
@@ -102,7 +102,7 @@ def _reference(engine: Engine, voice: str, units: list[PreparedUnit]) -> tuple[n
         for j in range(len(unit.client_words)):
             words = [w.text for w in unit.spoken if w.source == j]
             assert words, f"{unit.client_words[j]!r} has no spoken form; pick sentences where every word is read"
-            audio = engine.synthesize(words, voice)
+            audio = engine.synthesize(voice, Utterance.of(words))
             x = np.asarray(soxr.resample(audio.samples, audio.sample_rate, RATE), np.float32)
             first, last = speech_extent(x)
             assert last > first, f"{words} synthesized alone is silent"
@@ -117,12 +117,12 @@ def _reference(engine: Engine, voice: str, units: list[PreparedUnit]) -> tuple[n
 
 
 def measure(engine: Engine, voice: str, text: str) -> Measured:
-    units = prepare_text(text)
+    units = [prepare(t, w) for t, w in split_text(text)]
     renderer = TurnRenderer("pcm", RATE)
     payload = bytearray()
     timings: list[WordTiming] = []
     for unit in units:
-        rendered = renderer.add(unit, engine.synthesize(unit.words, voice))
+        rendered = renderer.add(unit, engine.synthesize(voice, unit.utterance(1.0)))
         payload += rendered.audio
         timings.extend(rendered.words)
     payload += renderer.finish()
@@ -280,7 +280,7 @@ def test_word_by_word_each_word_sits_on_its_own_audio(
     start_bound, end_bound = EXACT_BOUNDS[rate_name]
     text = "Dr. Smith paid $100 on March 3rd, 2024. Then he left."
     units = list(prepare_all(text.split()))  # one unit per word, as a word-by-word stream may give
-    audios = [engine.synthesize(unit.words, voice) for unit in units]
+    audios = [engine.synthesize(voice, unit.utterance(1.0)) for unit in units]
     rate = audios[0].sample_rate if rate_name == "native" else RATE
     renderer = TurnRenderer("pcm", rate)
     pieces, words = [], []

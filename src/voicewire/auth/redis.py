@@ -103,6 +103,10 @@ class RedisStore(Store):
         record = _record(key_id, row)
         return record if record.active else None
 
+    def get(self, key_id: str) -> ApiKey | None:
+        row = self._call(self._redis.hgetall, self._k("key", key_id))
+        return _record(key_id, row) if row else None
+
     def list(self) -> list[ApiKey]:
         ids = sorted(i.decode() for i in self._call(self._redis.smembers, self._k("keys")))
         pipe = self._redis.pipeline()

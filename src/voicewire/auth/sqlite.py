@@ -108,6 +108,10 @@ class SqliteStore(Store):
         record = _record(row)
         return record if record.active else None
 
+    def get(self, key_id: str) -> ApiKey | None:
+        rows = self._run(_SELECT_KEY + " WHERE key_id = ?", (key_id,))
+        return _record(rows[0]) if rows else None
+
     def list(self) -> list[ApiKey]:
         return [_record(r) for r in self._run(_SELECT_KEY + " ORDER BY created_at")]
 

@@ -70,6 +70,14 @@ class Store(ABC):
         raise NotImplementedError("The 'verify' method must be implemented.")
 
     @abstractmethod
+    def get(self, key_id: str) -> ApiKey | None:
+        """The record of the key with ``key_id``, active or revoked; None if there is none.
+
+        Lets a long-lived connection check that its key still stands without holding the key itself.
+        """
+        raise NotImplementedError("The 'get' method must be implemented.")
+
+    @abstractmethod
     def list(self) -> list[ApiKey]:
         """Every key, revoked ones too, oldest first."""
         raise NotImplementedError("The 'list' method must be implemented.")
@@ -161,6 +169,10 @@ class MemoryStore(Store):
         row = self._keys.get(key_id) if key_id else None
         ok = matches(key, row[1] if row else None, row[2] if row else None)
         return row[0] if row and ok and row[0].active else None
+
+    def get(self, key_id: str) -> ApiKey | None:
+        row = self._keys.get(key_id)
+        return row[0] if row else None
 
     def list(self) -> list[ApiKey]:
         return sorted((r[0] for r in self._keys.values()), key=lambda k: k.created_at)

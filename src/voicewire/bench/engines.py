@@ -17,19 +17,19 @@ def bench_engine(engine: Engine, voice: str, *, rounds: int = 2) -> dict[str, An
     """Sequential synthesis of the corpus (after a warm-up); returns audio s, wall s, x real time."""
     units = [prepare(s) for s in SENTENCES]
     engine.load(voice)
-    engine.synthesize(units[0].words, voice)
+    engine.synthesize(voice, units[0].utterance(1.0))
     audio_s = 0.0
     started = time.perf_counter()
     for _ in range(rounds):
         for unit in units:
-            out = engine.synthesize(unit.words, voice)
+            out = engine.synthesize(voice, unit.utterance(1.0))
             audio_s += len(out.samples) / out.sample_rate
     wall = time.perf_counter() - started
-    clause = prepare("Streaming delivers audio").words
+    clause = prepare("Streaming delivers audio").utterance(1.0)
     firsts = []
     for _ in range(15):
         t0 = time.perf_counter()
-        engine.synthesize(clause, voice)
+        engine.synthesize(voice, clause)
         firsts.append((time.perf_counter() - t0) * 1000)
     return {
         "engine": engine.name,

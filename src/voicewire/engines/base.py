@@ -1,9 +1,11 @@
-"""The engine interface: spoken-form words in, float audio with per-word sample spans out.
+"""The engine interface: an utterance (spoken-form words, a language, a speed) in, float audio with
+per-word sample spans out.
 
-An engine never sees the client's raw text: ``voicewire.text.normalize`` has already turned it into
-spoken-form words (no digits, no symbols; sentence punctuation attached), so every engine reads
-numbers, dates and abbreviations the same way. An engine is called from worker threads, never from
-the event loop, and must be safe to call from several threads at once.
+An engine never sees the client's raw text: ``voicewire.text`` has already turned it into spoken-form
+words (no digits, no symbols; sentence punctuation attached), so every engine reads numbers, dates
+and abbreviations the same way. An engine knows nothing of any wire protocol (Waves, OpenAI,
+Wyoming): it has voices, languages and audio. It is called from worker threads, never from the
+event loop, and must be safe to call from several threads at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Engine", "EngineAudio", "Samples", "UnitStream", "VoiceInfo"]
+__all__ = ["Engine", "EngineAudio", "Samples", "UnitStream", "Utterance", "VoiceInfo"]
 
 Samples = npt.NDArray[np.float32]
 
@@ -26,11 +28,9 @@ class VoiceInfo:
 
     voice_id: str
     engine: str
-    model: str
-    """The Waves model whose catalog lists this voice (``lightning_v3.1`` or ``lightning_v3.1_pro``)."""
     display_name: str
-    language: str
-    """BCP 47 tag of what the voice speaks, e.g. ``en-US``."""
+    languages: tuple[str, ...]
+    """BCP 47 tags of what the voice speaks, its own language first (``("en-US",)``)."""
     sample_rate: int
     """Rate of the audio this voice is synthesized at."""
     accent: str = ""
@@ -38,13 +38,34 @@ class VoiceInfo:
     age: str = ""
     description: str = ""
     installed: bool = True
-    """False for a voice whose weights are fetched on first use."""
+    """False for a voice the catalog knows but whose files are not on this machine."""
 
     @property
-    def language_codes(self) -> tuple[str, ...]:
-        """Values the request field ``language`` may take for this voice."""
-        primary = self.language.split("-")[0].lower()
-        return ("auto", primary)
+    def language(self) -> str:
+        """The voice's own language (BCP 47)."""
+        return self.languages[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Utterance:
+    """What one engine call speaks.
+
+    ``phonemes`` is empty, or holds one entry per word: None to read the word, or IPA to say
+    instead of it (a pronunciation dictionary or markup chose it). Engines that cannot take
+    phonemes read the word.
+    """
+
+    words: tuple[str, ...]
+    """Spoken-form words, sentence punctuation attached."""
+    language: str = "en-US"
+    """BCP 47 tag of the words."""
+    speed: float = 1.0
+    """0.5-2.0, through the model's own duration control (never time-stretching)."""
+    phonemes: tuple[str | None, ...] = ()
+
+    @classmethod
+    def of(cls, words: Sequence[str], *, language: str = "en-US", speed: float = 1.0) -> Utterance:
+        return cls(words=tuple(words), language=language, speed=speed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +141,7 @@ class Engine(ABC):
 
     @abstractmethod
     def voices(self) -> Sequence[VoiceInfo]:
-        """Every voice this engine can speak with, installed or fetched on first use."""
+        """Every voice this engine knows, installed or not."""
         raise NotImplementedError("The 'voices' method must be implemented.")
 
     @abstractmethod
@@ -130,25 +151,25 @@ class Engine(ABC):
         Blocking and idempotent; call it from a worker thread.
 
         Raises:
-            VoiceUnavailable: the voice's weights are not installed and cannot be fetched.
+            VoiceNotInstalled: the voice's files are not on this machine.
             UnknownVoice: the engine has no such voice.
         """
         raise NotImplementedError("The 'load' method must be implemented.")
 
     @abstractmethod
-    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
-        """Speak ``words`` (spoken form, one unit) with ``voice_id`` at ``speed`` (0.5-2.0).
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
+        """Speak ``utterance`` (one unit) with ``voice_id``.
 
-        ``speed`` goes through the model's own duration control, never time-stretching. Returns
-        audio at ``self.sample_rate`` with one span per input word. Loads the voice if needed.
-        Thread-safe; blocking.
+        Returns audio at the voice's rate with one span per word of the utterance. Loads the voice
+        if needed. Thread-safe; blocking.
 
         Raises:
             EngineError: the model failed.
+            VoiceNotInstalled: the voice's files are not on this machine (nothing is downloaded here).
         """
         raise NotImplementedError("The 'synthesize' method must be implemented.")
 
-    def synthesize_blocks(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> UnitStream:
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
         """``synthesize``, for a listener who should hear the start before the end is made.
 
         This call does the work that fixes the unit's length and word spans; the stream's blocks
@@ -159,7 +180,7 @@ class Engine(ABC):
         Raises:
             EngineError: the model failed (here, or in the call that makes a block).
         """
-        return UnitStream.whole(self.synthesize(words, voice_id, speed))
+        return UnitStream.whole(self.synthesize(voice_id, utterance))
 
     def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing to release
         """Release sessions; the engine may be loaded again afterwards."""

@@ -1,35 +1,24 @@
 """The voice catalog: every engine's voices plus aliases, resolved by voice id.
 
-The voice decides the engine, not the ``model`` field: the Waves API serves a voice from another
-model's catalog without complaint, and so do we (``magnus`` on ``lightning_v3.1`` speaks with Piper).
+The voice decides the engine, and the language a turn is read in must be one the voice speaks.
+How a wire protocol lists voices (the Waves catalog JSON, Wyoming's ``info``) is the dialect's
+business, built from ``voices()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from voicewire.engines.base import Engine, VoiceInfo
-from voicewire.exceptions import ConfigError, InvalidField, UnknownVoice
+from voicewire.exceptions import ConfigError, InvalidField, UnknownVoice, VoiceNotInstalled
 
-__all__ = ["Catalog", "ResolvedVoice", "language_name"]
-
-_LANGUAGE_NAMES = {
-    "ar": "arabic", "bn": "bengali", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german",
-    "el": "greek", "en": "english", "es": "spanish", "fa": "persian", "fi": "finnish", "fr": "french",
-    "gu": "gujarati", "he": "hebrew", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "is": "icelandic",
-    "it": "italian", "ja": "japanese", "ka": "georgian", "kn": "kannada", "ko": "korean", "ml": "malayalam",
-    "mr": "marathi", "nl": "dutch", "no": "norwegian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sk": "slovak", "sv": "swedish", "sw": "swahili", "ta": "tamil", "te": "telugu",
-    "tr": "turkish", "uk": "ukrainian", "vi": "vietnamese", "zh": "chinese",
-}  # fmt: skip
+__all__ = ["Catalog", "ResolvedVoice", "primary_subtag"]
 
 
-def language_name(tag: str) -> str:
-    """``en-US`` -> ``english``: the Waves catalogs carry language names, not codes."""
-    primary = tag.replace("_", "-").split("-")[0].lower()
-    return _LANGUAGE_NAMES.get(primary, primary)
+def primary_subtag(tag: str) -> str:
+    """``en-US`` -> ``en``, ``pt_BR`` -> ``pt``."""
+    return tag.replace("_", "-").split("-")[0].strip().lower()
 
 
 @dataclass(frozen=True)
@@ -39,6 +28,32 @@ class ResolvedVoice:
     info: VoiceInfo
     """The local voice that speaks (``joe``)."""
     engine: Engine
+
+    def language(self, requested: str) -> str:
+        """The BCP 47 tag a turn asking for ``requested`` is read in.
+
+        ``auto`` is the voice's own language; a code (``en``, ``en-us``, ``en_US``) names one of the
+        voice's languages by its primary subtag or in full.
+
+        Raises:
+            InvalidField: the voice does not speak that language (the message lists what it speaks).
+        """
+        wanted = requested.strip().replace("_", "-").lower()
+        if wanted in ("", "auto"):
+            return self.info.language
+        for tag in self.info.languages:
+            if wanted == tag.lower():
+                return tag
+        for tag in self.info.languages:  # en-GB asked of an en-US voice: read as its English
+            if primary_subtag(wanted) == primary_subtag(tag):
+                return tag
+        codes = sorted({primary_subtag(t) for t in self.info.languages})
+        raise InvalidField(
+            "language",
+            requested,
+            f"'auto' or {' or '.join(repr(c) for c in codes)} for voice {self.requested!r} "
+            f"(it speaks {', '.join(self.info.languages)})",
+        )
 
 
 class Catalog:
@@ -57,8 +72,8 @@ class Catalog:
                 )
             self.aliases[alias.lower()] = target.lower()
 
-    def resolve(self, voice_id: str) -> ResolvedVoice:
-        """The voice behind ``voice_id`` (alias or local id, any letter case).
+    def lookup(self, voice_id: str) -> ResolvedVoice:
+        """The voice behind ``voice_id`` (alias or local id, any letter case), installed or not.
 
         Raises:
             UnknownVoice: no voice and no alias has that id.
@@ -70,64 +85,20 @@ class Catalog:
         engine, info = found
         return ResolvedVoice(voice_id, info, engine)
 
-    @staticmethod
-    def check_language(voice: ResolvedVoice, language: str) -> None:
-        """Raises InvalidField unless ``language`` is one the voice speaks (or ``auto``)."""
-        allowed = voice.info.language_codes
-        if language.replace("_", "-").lower() not in allowed and language.split("-")[0] not in allowed:
-            raise InvalidField(
-                "language",
-                language,
-                f"{' or '.join(repr(a) for a in allowed)} for voice {voice.requested!r} ({voice.info.language})",
-            )
+    def resolve(self, voice_id: str) -> ResolvedVoice:
+        """``lookup``, for speaking: a voice whose files are not here is refused at once.
 
-    def voices(self, model: str | None = None) -> list[tuple[str, VoiceInfo]]:
-        """(listed id, voice) pairs: every local voice, then every alias, optionally for one model."""
+        Raises:
+            UnknownVoice: no voice and no alias has that id.
+            VoiceNotInstalled: the catalog lists the voice but its files are not on this machine.
+        """
+        voice = self.lookup(voice_id)
+        if not voice.info.installed:
+            raise VoiceNotInstalled(voice.info.voice_id)
+        return voice
+
+    def voices(self) -> list[tuple[str, VoiceInfo]]:
+        """(listed id, voice) pairs: every local voice, then every alias."""
         entries = [(info.voice_id, info) for _, info in self._voices.values()]
         entries += [(alias, self._voices[target][1]) for alias, target in self.aliases.items()]
-        return [(vid, info) for vid, info in entries if model is None or info.model == model]
-
-    def waves_voices(self, model: str | None = None) -> dict[str, Any]:
-        """``GET /waves/v1/{model}/get_voices`` body."""
-        return {"voices": [_waves_entry(vid, info) for vid, info in self.voices(model)]}
-
-    def waves_all_models(self) -> dict[str, Any]:
-        """``GET /waves/v1/voice/get-all-models`` body."""
-        out = []
-        for vid, info in self.voices():
-            out.append(
-                {
-                    "_id": vid,
-                    "voiceId": vid,
-                    "displayName": _display(vid, info),
-                    "description": info.description,
-                    "audioPreview": "",
-                    "model": info.model,
-                    "installed": info.installed,
-                    "tags": {"age": info.age, "emotions": [], "language": [language_name(info.language)]},
-                }
-            )
-        return {"voices": out}
-
-
-def _display(listed_id: str, info: VoiceInfo) -> str:
-    if listed_id == info.voice_id:
-        return info.display_name
-    return f"{listed_id.capitalize()} ({info.display_name})"
-
-
-def _waves_entry(listed_id: str, info: VoiceInfo) -> dict[str, Any]:
-    return {
-        "voiceId": listed_id,
-        "displayName": _display(listed_id, info),
-        "model": info.model,
-        "installed": info.installed,
-        "tags": {
-            "language": [language_name(info.language)],
-            "accent": info.accent,
-            "gender": info.gender,
-            "age": info.age,
-            "emotions": [],
-            "usecases": ["conversational", "narration"],
-        },
-    }
+        return entries

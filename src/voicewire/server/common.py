@@ -1,4 +1,5 @@
-"""Pieces the sync and SSE endpoints share: reading the body, preparing a job, id headers."""
+"""Pieces the HTTP endpoints share: the runtime of a request, reading the body, id headers, and a
+streamed body that releases its work however it ends."""
 
 from __future__ import annotations
 
@@ -6,43 +7,21 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from voicewire import metrics
-from voicewire.auth.keys import ApiKey
-from voicewire.engines.catalog import ResolvedVoice
-from voicewire.exceptions import BodyTooLarge, MalformedMessage, ServerBusy, ShuttingDown, StoreError, TextTooLong
-from voicewire.protocol.request import SynthesisRequest, check_nesting, parse_request
-from voicewire.server.services import Services
-from voicewire.synthesis.capacity import Ticket
-from voicewire.synthesis.units import PreparedUnit, prepare_text
+from voicewire.exceptions import BodyTooLarge, MalformedMessage
+from voicewire.protocol.jsontext import check_nesting
+from voicewire.runtime.runtime import Runtime
 
-__all__ = [
-    "ClosingStream",
-    "Job",
-    "admit",
-    "id_headers",
-    "prepare_job",
-    "read_json",
-    "record_usage",
-    "refuse_while_draining",
-]
+__all__ = ["MAX_BODY", "ClosingStream", "id_headers", "read_json", "runtime_of"]
 
 MAX_BODY = 1 << 20
 
 logger = logging.getLogger("voicewire.server")
-
-
-@dataclass(frozen=True)
-class Job:
-    request: SynthesisRequest
-    voice: ResolvedVoice
-    units: list[PreparedUnit]
 
 
 async def read_json(request: Request) -> Any:
@@ -68,68 +47,18 @@ async def read_json(request: Request) -> Any:
     return body
 
 
-def prepare_job(services: Services, body: Any) -> Job:
-    """Validate a body and resolve everything a synthesis needs; raises before any audio is made."""
-    request = parse_request(body)
-    limit = services.settings.max_text_chars
-    if len(request.text) > limit:
-        raise TextTooLong(len(request.text), limit)
-    voice = services.catalog.resolve(request.settings.voice_id)
-    services.catalog.check_language(voice, request.settings.language)
-    return Job(request, voice, prepare_text(request.text))
+def runtime_of(conn: HTTPConnection) -> Runtime:
+    found: Runtime = conn.app.state.runtime
+    return found
 
 
-def admit(services: Services, voice: ResolvedVoice) -> Ticket | None:
-    """Room for one more real-time stream on ``voice``'s engine, or ServerBusy (429) when there is none."""
-    if not services.settings.admission:
-        return None
-    capacity = services.pool.capacity
-    ticket = capacity.try_admit(voice.engine.name)
-    if ticket is None:
-        raise ServerBusy(
-            f"The server is at capacity ({capacity.streams} streams are being synthesized); "
-            "retry in a moment or on another replica."
-        )
-    return ticket
-
-
-def log_refusal(
-    endpoint: str, request: SynthesisRequest | None, key: ApiKey | None, status: int, error: BaseException
-) -> None:
-    """The access-log line of a request refused before any audio (a bad field, a limit, a bad key)."""
-    metrics.access_log(
-        event="request",
-        endpoint=endpoint,
-        request_id=None if request is None else request.request_id,
-        key=None if key is None else key.name,
-        key_id=None if key is None else key.key_id,
-        model=None if request is None else request.settings.model,
-        voice=None if request is None else request.settings.voice_id,
-        characters=None if request is None else len(request.text),
-        status=status,
-        error=getattr(error, "code", "internal_error"),
-    )
-
-
-def refuse_while_draining(services: Services) -> None:
-    if services.draining:
-        raise ShuttingDown("The server is shutting down; retry (another replica will take the request).")
-
-
-async def record_usage(services: Services, key: ApiKey, characters: int, seconds: float) -> None:
-    """Add a finished request or turn to its key's usage; a store outage costs the record, not the request."""
-    try:
-        await asyncio.to_thread(services.store.record_usage, key.key_id, characters, seconds)
-    except StoreError as exc:
-        logger.warning("! usage of key %s not recorded: %s", key.key_id, exc)
-
-
-def id_headers(request: SynthesisRequest | None) -> dict[str, str]:
+def id_headers(request_id: str | None, session_id: str | None) -> dict[str, str]:
+    """The client's ids, echoed (``X-External-Request-Id``, ``X-External-Session-Id``)."""
     headers = {}
-    if request is not None and request.request_id:
-        headers["X-External-Request-Id"] = request.request_id
-    if request is not None and request.session_id:
-        headers["X-External-Session-Id"] = request.session_id
+    if request_id:
+        headers["X-External-Request-Id"] = request_id
+    if session_id:
+        headers["X-External-Session-Id"] = session_id
     return headers
 
 

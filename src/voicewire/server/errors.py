@@ -1,4 +1,6 @@
-"""The one table from exceptions to the wire: HTTP status, JSON body, WebSocket error frame.
+"""The one table from exceptions to the wire: HTTP status, and the WebSocket close code of an error
+that ends a connection. How the error is shaped (a Waves ``{"error", "code"}`` body or ``error``
+frame, OpenAI's ``{"error": {...}}``) is the dialect's.
 
 Anything that is not a ``VoicewireError`` is a bug: it becomes a 500 with a reference number that
 also goes to the log with the traceback, never the traceback itself.
@@ -27,7 +29,7 @@ from voicewire.exceptions import (
     VoicewireError,
 )
 
-__all__ = ["HTTP_STATUS", "error_body", "error_response", "http_status", "ws_error_frame"]
+__all__ = ["CLOSE_CODES", "HTTP_STATUS", "close_code", "error_body", "error_response", "http_status", "public_error"]
 
 logger = logging.getLogger("voicewire.server")
 
@@ -53,7 +55,21 @@ def http_status(exc: BaseException) -> int:
     return 500
 
 
-def _public(exc: BaseException) -> VoicewireError:
+CLOSE_CODES: dict[type[VoicewireError], tuple[int, str]] = {
+    AuthenticationError: (4401, "api key revoked"),
+    ShuttingDown: (1001, "server shutting down"),
+}
+"""Errors after which a live connection is closed, and how (any other error leaves it open)."""
+
+
+def close_code(exc: BaseException) -> tuple[int, str] | None:
+    for cls in type(exc).__mro__:
+        if cls in CLOSE_CODES:
+            return CLOSE_CODES[cls]
+    return None
+
+
+def public_error(exc: BaseException) -> VoicewireError:
     """The error a client may see: ours as they are, anything else as an opaque 500."""
     if isinstance(exc, VoicewireError):
         return exc
@@ -63,12 +79,15 @@ def _public(exc: BaseException) -> VoicewireError:
 
 
 def error_body(exc: BaseException) -> dict[str, Any]:
-    public = _public(exc)
+    public = public_error(exc)
     return {"error": public.message, "code": public.code}
 
 
-def error_response(exc: BaseException, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = error_body(exc)
+def error_response(
+    exc: BaseException, headers: dict[str, str] | None = None, *, body: dict[str, Any] | None = None
+) -> JSONResponse:
+    """The HTTP answer to ``exc``: its status and headers, with the Waves body unless ``body`` is given."""
+    body = error_body(exc) if body is None else body
     status = http_status(exc)
     extra = dict(headers or {})
     if isinstance(exc, LimitExceeded):
@@ -79,12 +98,3 @@ def error_response(exc: BaseException, headers: dict[str, str] | None = None) ->
     if isinstance(exc, AuthenticationError):
         extra["WWW-Authenticate"] = 'Bearer realm="voicewire"'
     return JSONResponse(body, status_code=status, headers=extra)
-
-
-def ws_error_frame(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:
-    """``{"status": "error", "message": ...}``, the frame every Waves client understands."""
-    body = error_body(exc)
-    frame: dict[str, Any] = {"status": "error", "message": body["error"], "code": body["code"]}
-    if request_id is not None:
-        frame["request_id"] = request_id
-    return frame

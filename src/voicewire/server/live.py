@@ -1,16 +1,20 @@
-"""The live WebSocket (``/waves/v1/tts/live`` and the legacy per-model URL): a thin shell around
-LiveSession.
+"""The live WebSocket: a thin shell that runs a dialect session (Waves today) on a socket.
 
-Four tasks share one session: a reader feeds client frames in, a synthesizer runs the session's
-jobs one at a time, a writer sends its frames, a timer calls ``tick`` at the session's deadlines.
-Backpressure: the synthesizer starts a job only while less than ``MAX_UNSENT`` bytes of frames wait
-for the socket, and the writer waits for the socket to drain, so a slow reader slows synthesis
-down instead of growing a buffer; nothing is dropped. When the client leaves, every task is
-cancelled: a unit still queued for the worker pool never runs, one already running is discarded.
+Four tasks share one connection: a reader feeds client frames to the session, a synthesizer runs
+its sequencer's jobs through each turn's admission grant and pipeline, a writer sends the session's
+frames, a timer ticks the sequencer at its deadlines.
+
+Flow control: the reader stops reading while ``MAX_UNSENT`` bytes of frames wait for the socket (the
+client's own TCP window then holds it back), and the synthesizer starts a job only below that too,
+so a slow reader slows synthesis down instead of growing a buffer; nothing is dropped. The
+sequencer bounds what one socket may queue (turns, characters not yet spoken): past it, a new turn
+is refused with an ``error`` frame. When the client leaves, every task is cancelled: a unit still
+queued for the workers never runs, one already running is discarded.
 
 Limits: the connection holds one of its key's socket slots (five per unit) while it is open; a turn
-holds a synthesis unit from its first synthesis until its last frame is on the wire. A turn refused
-for limits gets one ``error`` frame; the socket stays open.
+holds a synthesis unit from its first synthesis until its last frame goes out, and its key is
+checked again when it starts (a revoked key gets an ``error`` frame, then a 4401 close). A turn
+refused for limits gets one ``error`` frame; the socket stays open.
 """
 
 from __future__ import annotations
@@ -21,31 +25,47 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from voicewire import metrics
 from voicewire.auth.keys import ApiKey
-from voicewire.auth.limits import Lease
-from voicewire.exceptions import InvalidField, ShuttingDown, VoicewireError
-from voicewire.protocol.frames import to_json
-from voicewire.protocol.session import MAX_FRAME_BYTES, EndTurn, Job, LiveSession, SpeakUnit, Turn
-from voicewire.server.auth import offered_subprotocol
-from voicewire.server.common import admit, record_usage, refuse_while_draining
-from voicewire.server.errors import error_response
-from voicewire.server.jobs import JobRunner, voice_checker
-from voicewire.server.services import Services, services
-from voicewire.synthesis.capacity import Ticket
+from voicewire.dialects.waves.live import MAX_FRAME_BYTES, WavesLiveSession
+from voicewire.exceptions import InvalidField
+from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit, Turn, TurnSequencer
+from voicewire.protocol.turn import TurnOptions
+from voicewire.runtime.admission import Grant
+from voicewire.runtime.runtime import Runtime
+from voicewire.server.auth import authenticate, offered_subprotocol
+from voicewire.server.common import runtime_of
+from voicewire.server.errors import close_code, error_response, public_error
+from voicewire.synthesis.pipeline import Pacing, TurnPipeline
 
-__all__ = ["live_socket"]
+__all__ = ["LiveSession", "live_socket"]
 
 logger = logging.getLogger("voicewire.server")
 
 MAX_UNSENT = 1 << 20
-"""Bytes of frames waiting for a slow client before synthesis pauses."""
+"""Bytes of frames waiting for a slow client before reading and synthesis pause."""
 GOING_AWAY = (1001, "server shutting down")
 _Finish = Callable[[], "asyncio.Task[None] | None"]
 """Run as a turn's last frame goes out; the task it starts, if any, is awaited before the frame."""
+
+
+class LiveSession(Protocol):
+    """What the adapter needs of a dialect's session (``WavesLiveSession`` is one)."""
+
+    sequencer: TurnSequencer
+    close: tuple[int, str] | None
+
+    def receive_text(self, data: str, now: float) -> None: ...
+
+    def receive_binary(self, data: bytes, now: float) -> None: ...
+
+    def receive_oversized(self, size: int, now: float) -> None: ...
+
+    def outgoing(self) -> list[str | bytes]: ...
 
 
 class _Closed(Exception):
@@ -53,39 +73,48 @@ class _Closed(Exception):
 
 
 async def live_socket(websocket: WebSocket) -> None:
-    svc = services(websocket)
-    socket_lease: Lease | None = None
+    """``/waves/v1/tts/live`` and the legacy per-model URL: the Waves live protocol."""
+    runtime = runtime_of(websocket)
+
+    def session(timeout: float) -> LiveSession:
+        def check_voice(options: TurnOptions) -> None:
+            runtime.catalog.resolve(options.voice_id).language(options.language)
+
+        return WavesLiveSession(now=time.monotonic(), idle_timeout=timeout,
+                                max_turn_chars=runtime.settings.max_text_chars, check_voice=check_voice)  # fmt: skip
+
+    await serve_socket(websocket, runtime, session, endpoint="websocket")
+
+
+async def serve_socket(
+    websocket: WebSocket, runtime: Runtime, make_session: Callable[[float], LiveSession], *, endpoint: str
+) -> None:
+    """Run a dialect session on ``websocket``: handshake (key, socket slot), then the four tasks."""
     try:
-        key = await svc.auth.check(websocket)
-        timeout = _timeout(websocket, svc.settings.idle_timeout)
-        refuse_while_draining(svc)
-        socket_lease = await svc.limiter.acquire(key, "socket")
+        key = await authenticate(runtime, websocket)
+        timeout = _timeout(websocket, runtime.settings.idle_timeout)
+        slot = runtime.admission.connection(key)
+        await slot.__aenter__()
     except Exception as exc:
         # Refused before accepting: the client sees an HTTP status (401 bad key, 429 too many sockets).
         response = error_response(exc)
         metrics.REQUESTS.labels("websocket", str(response.status_code)).inc()
         await websocket.send_denial_response(response)
         return
-    connection: _Connection | None = None
     metrics.REQUESTS.labels("websocket", "101").inc()
     metrics.ACTIVE.labels("websocket", "-").inc()
+    connection: _Connection | None = None
     try:
         await websocket.accept(subprotocol=offered_subprotocol(websocket.headers))
-        session = LiveSession(
-            now=time.monotonic(),
-            idle_timeout=timeout,
-            max_turn_chars=svc.settings.max_text_chars,
-            check_voice=voice_checker(svc),
-        )
-        connection = _Connection(svc, websocket, session, key)
-        svc.connections.add(connection)
+        connection = _Connection(runtime, websocket, make_session(timeout), key, endpoint)
+        runtime.connections.add(connection)
         with contextlib.suppress(_Closed, WebSocketDisconnect):
             await connection.run()
     finally:
         if connection is not None:
-            svc.connections.discard(connection)
+            runtime.connections.discard(connection)
             await connection.release_all()
-        await svc.limiter.release(socket_lease)
+        await slot.__aexit__(None, None, None)
         metrics.ACTIVE.labels("websocket", "-").dec()
 
 
@@ -98,48 +127,51 @@ def _timeout(websocket: WebSocket, default: float) -> float:
     return float(int(raw))
 
 
-class _TurnUse:
-    """A turn's synthesis unit and what it has spoken, for usage."""
+class _TurnWork:
+    """A turn being spoken: its admission grant, its pipeline, the jobs fed to the pipeline."""
 
-    def __init__(self, lease: Lease, turn: Turn, ticket: Ticket | None) -> None:
-        self.lease = lease
+    def __init__(self, turn: Turn, grant: Grant, pipeline: TurnPipeline) -> None:
         self.turn = turn
-        self.ticket = ticket
-        self.characters = 0
-        self.started = time.monotonic()
+        self.grant = grant
+        self.pipeline = pipeline
+        self.fed: set[int] = set()
 
 
 class _Connection:
-    def __init__(self, svc: Services, websocket: WebSocket, session: LiveSession, key: ApiKey) -> None:
-        self.svc = svc
+    def __init__(
+        self, runtime: Runtime, websocket: WebSocket, session: LiveSession, key: ApiKey, endpoint: str
+    ) -> None:
+        self.runtime = runtime
         self.websocket = websocket
         self.session = session
+        self.sequencer = session.sequencer
         self.key = key
-        self.runner = JobRunner(svc, session, on_progress=self._pump)
+        self.endpoint = endpoint
         self.jobs: deque[Job] = deque()
-        self.outbox: deque[tuple[str, _Finish | None]] = deque()
+        self.outbox: deque[tuple[str | bytes, _Finish | None]] = deque()
         self.unsent = 0
-        self.turns: dict[int, _TurnUse] = {}
-        self.changed = asyncio.Event()  # something for the synthesizer, writer or timer to look at
+        self.turns: dict[int, _TurnWork] = {}
+        self.changed = asyncio.Event()  # something for the tasks to look at
         self.closing: tuple[int, str] | None = None
+        self.close_at_once = False
         self.draining = False
         self.releasing: set[asyncio.Task[None]] = set()  # kept referenced until done
 
-    # -- control from outside (drain) -------------------------------------------------------------
+    # -- control from outside (the runtime's drain) -------------------------------------------------
     def drain(self) -> None:
         self.draining = True
         self.changed.set()
 
     def close_now(self) -> None:
         self.closing = GOING_AWAY
-        self.outbox.clear()
+        self.close_at_once = True
         self.changed.set()
 
     async def release_all(self) -> None:
         for task in list(self.releasing):
             await task
-        for use in list(self.turns.values()):  # turns cut short by a close
-            await self._release(use, "closed")
+        for work in list(self.turns.values()):  # turns cut short by a close
+            await self._release(work, "closed")
         self.turns.clear()
 
     # -- the tasks ------------------------------------------------------------------------------------
@@ -157,18 +189,17 @@ class _Connection:
         """Move the session's output into the outbox; ``after_last`` runs just before the last frame is
         sent, and that frame waits for what it started (the turn's unit is free when the client
         hears the turn is over, so its next turn, on any socket or replica, finds the unit free)."""
-        frames = self.session.frames_to_send()
+        frames = self.session.outgoing()
         for i, frame in enumerate(frames):
-            text = to_json(frame)
-            self.outbox.append((text, after_last if i == len(frames) - 1 else None))
-            self.unsent += len(text)
+            self.outbox.append((frame, after_last if i == len(frames) - 1 else None))
+            self.unsent += len(frame)
         if after_last is not None and not frames:
             after_last()
-        self.jobs.extend(self.session.jobs_to_run())
-        for turn_id, use in list(self.turns.items()):  # a turn the session ended itself (text over the limit)
-            if not self.session.wants(EndTurn(-1, use.turn)):
+        self.jobs.extend(self.sequencer.jobs_to_run())
+        for turn_id, work in list(self.turns.items()):  # turns the sequencer dropped (failed, cancelled)
+            if self.sequencer.dropped(work.turn):
                 del self.turns[turn_id]
-                self._spawn_release(use, "error")
+                self._spawn_release(work, "error")
         self.changed.set()
 
     async def _wait(self) -> None:
@@ -177,6 +208,8 @@ class _Connection:
 
     async def _read(self) -> None:
         while True:
+            while self.unsent >= MAX_UNSENT:  # the client is not reading: stop reading it too
+                await self._wait()
             message = await self.websocket.receive()
             now = time.monotonic()
             if message["type"] == "websocket.disconnect":
@@ -197,106 +230,118 @@ class _Connection:
             while not self.jobs or self.unsent >= MAX_UNSENT:
                 await self._wait()
             job = self.jobs.popleft()
-            if self.session.wants(job) and job.turn.turn_id not in self.turns:
-                refused = await self._admit(job)
-                if refused is not None:
-                    self.session.job_failed(job, refused)
-                    self._pump()
+            if not self.sequencer.wants(job):
+                continue
+            work = self.turns.get(job.turn.turn_id)
+            if work is None:
+                try:
+                    work = await self._start(job.turn)
+                except Exception as exc:
+                    self._failed(job, exc)
                     continue
-            await self.runner.run(job)
-            use = self.turns.get(job.turn.turn_id)
-            if use is not None and isinstance(job, SpeakUnit):
-                use.characters += len(job.text)
-            self._pump(self._finish_turn(job) if self._turn_over(job) else None)
+            try:
+                if isinstance(job, SpeakUnit):
+                    await self._speak(work, job)
+                else:
+                    self.sequencer.job_done(job, await work.pipeline.finish())
+            except Exception as exc:
+                self._failed(job, exc)
+                continue
+            over = isinstance(job, EndTurn)
+            self._pump(self._finish_turn(job.turn) if over else None)
 
-    async def _admit(self, job: Job) -> VoicewireError | None:
-        """Take a synthesis unit for the turn of ``job`` (its first), or say why not."""
-        if self.draining:
-            return ShuttingDown("The server is shutting down; this turn was not started. Reconnect to go on.")
-        try:
-            lease = await self.svc.limiter.acquire(self.key, "synthesis")
-        except VoicewireError as exc:
-            return exc
-        try:
-            ticket = admit(self.svc, self.svc.catalog.resolve(job.turn.settings.voice_id))
-        except VoicewireError as exc:
-            await self.svc.limiter.release(lease)
-            return exc
-        self.turns[job.turn.turn_id] = _TurnUse(lease, job.turn, ticket)
-        metrics.ACTIVE.labels("turn", job.turn.settings.model).inc()
-        return None
+    async def _start(self, turn: Turn) -> _TurnWork:
+        """A turn's first job: admission (key, drain, unit, capacity), then its pipeline."""
+        voice = self.runtime.catalog.resolve(turn.options.voice_id)
+        language = voice.language(turn.options.language)
+        log = {"event": "turn", "kind": "turn", "request_id": turn.meta.get("request_id"),
+               "session_id": getattr(self.session, "session_id", None), "model": turn.meta.get("model"),
+               "voice": turn.options.voice_id}  # fmt: skip
+        grant = await self.runtime.admission.admit(self.key, voice, log=log)
+        pipeline = TurnPipeline(self.runtime.pool, voice, turn.options, language=language, pacing=Pacing.LIVE,
+                                endpoint=self.endpoint, opened_at=turn.opened_at or None)  # fmt: skip
+        work = self.turns[turn.turn_id] = _TurnWork(turn, grant, pipeline)
+        return work
 
-    def _turn_over(self, job: Job) -> bool:
-        return isinstance(job, EndTurn) or not self.session.wants(job)
+    async def _speak(self, work: _TurnWork, job: SpeakUnit) -> None:
+        """One unit, piece by piece as it is decoded; units queued behind it in the same turn are
+        handed to the pipeline too, so it prepares the next one while this one plays."""
+        for queued in (job, *self.jobs):
+            if queued.turn is job.turn and isinstance(queued, SpeakUnit) and queued.job_id not in work.fed:
+                work.pipeline.add(queued.text, queued.first_word)
+                work.fed.add(queued.job_id)
+        async for piece in work.pipeline.next_unit():
+            if not self.sequencer.wants(job):  # the turn failed, was cancelled, or the socket is closing
+                return
+            if piece.audio or piece.words:
+                self.sequencer.job_audio(job, piece.audio, piece.words)
+                self._pump()
+        work.grant.characters += len(job.text)
+        self.sequencer.job_done(job)
 
-    def _finish_turn(self, job: Job) -> _Finish:
+    def _failed(self, job: Job, exc: BaseException) -> None:
+        error = public_error(exc)
+        self.sequencer.job_failed(job, error)
+        self._pump()
+        code = close_code(error)
+        if code is not None and self.closing is None:
+            self.closing = code  # after the error frame: the writer closes once the outbox is empty
+
+    def _finish_turn(self, turn: Turn) -> _Finish:
         """Frees the turn's unit (and records its usage) as its last frame goes out."""
-        turn: Turn = job.turn
 
         def finish() -> asyncio.Task[None] | None:
             # Popped only now: if the client leaves first, release_all() frees the unit instead.
-            use = self.turns.pop(turn.turn_id, None)
-            if use is None:
-                return None
-            return self._spawn_release(use, "complete" if isinstance(job, EndTurn) else "error")
+            work = self.turns.pop(turn.turn_id, None)
+            return None if work is None else self._spawn_release(work, "complete")
 
         return finish
 
-    def _spawn_release(self, use: _TurnUse, outcome: str) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(self._release(use, outcome))
+    def _spawn_release(self, work: _TurnWork, outcome: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._release(work, outcome))
         self.releasing.add(task)
         task.add_done_callback(self.releasing.discard)
         return task
 
-    async def _release(self, use: _TurnUse, outcome: str) -> None:
-        """The turn is over: free its unit, count it, log it, record its usage."""
-        self.svc.pool.capacity.release(use.ticket)
-        await self.svc.limiter.release(use.lease)
-        seconds, first = self.runner.take_stats(use.turn.turn_id)
-        settings = use.turn.settings
-        metrics.ACTIVE.labels("turn", settings.model).dec()
+    async def _release(self, work: _TurnWork, outcome: str) -> None:
+        """The turn is over: stop its pipeline, free its unit, count it, log it, record its usage."""
+        await work.pipeline.aclose()
+        work.grant.seconds = work.pipeline.seconds
+        work.grant.first_audio = work.pipeline.first_audio
         metrics.REQUESTS.labels("websocket turn", outcome).inc()
-        metrics.access_log(
-            event="turn",
-            request_id=use.turn.request_id,
-            session_id=self.session.session_id,
-            key=self.key.name,
-            key_id=self.key.key_id,
-            model=settings.model,
-            voice=settings.voice_id,
-            characters=use.characters,
-            audio_seconds=round(seconds, 3),
-            first_audio_ms=None if first is None else round(first * 1000, 1),
-            status=outcome,
-        )
-        await record_usage(self.svc, self.key, use.characters, seconds)
+        await work.grant.release(outcome)
 
     async def _write(self) -> None:
         while True:
-            while not self.outbox:
+            if self.close_at_once:  # close_now(): drop what is queued, close at once
+                await self.websocket.close(*GOING_AWAY)
+                raise _Closed
+            if not self.outbox:
                 if self.closing is None and self.session.close is not None:
                     self.closing = self.session.close
-                idle = not self.session.busy and not self.session.turn_open and not self.jobs
+                idle = not self.sequencer.busy and not self.sequencer.turn_open and not self.jobs
                 if self.closing is None and self.draining and idle:
                     self.closing = GOING_AWAY
                 if self.closing is not None:
                     await self.websocket.close(*self.closing)
                     raise _Closed
                 await self._wait()
-            if self.closing == GOING_AWAY:
-                continue  # close_now(): drop what is queued, close at once
-            text, after = self.outbox.popleft()
+                continue
+            frame, after = self.outbox.popleft()
             if after is not None:
                 started = after()
                 if started is not None:  # shielded: a disconnect now must not stop the release
                     await asyncio.shield(started)
-            await self.websocket.send_text(text)
-            self.unsent -= len(text)
+            if isinstance(frame, bytes):
+                await self.websocket.send_bytes(frame)
+            else:
+                await self.websocket.send_text(frame)
+            self.unsent -= len(frame)
             self.changed.set()
 
     async def _timer(self) -> None:
-        while self.session.close is None:
-            deadline = self.session.next_deadline()
+        while not self.sequencer.timed_out:
+            deadline = self.sequencer.next_deadline()
             delay = None if deadline is None else max(0.0, deadline - time.monotonic())
             if delay is None or delay > 0:
                 # asyncio.timeout, not wait_for: wait_for runs the wait as an inner task, and a
@@ -308,5 +353,5 @@ class _Connection:
             # The idle timer never fires while audio is still going out: wait for the outbox first.
             while self.outbox:
                 await self._wait()
-            self.session.tick(time.monotonic())
+            self.sequencer.tick(time.monotonic())
             self._pump()

@@ -11,6 +11,7 @@ and starts a new one if one dies.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -23,36 +24,34 @@ from typing import Any
 import uvicorn
 
 from voicewire.config import Settings
-from voicewire.server.drain import drain_all
+from voicewire.runtime.runtime import Runtime
 
-__all__ = ["DrainingServer", "app_from_env", "run"]
+__all__ = ["DrainingServer", "run", "serve", "uvicorn_config"]
 
 logger = logging.getLogger("voicewire.server")
 
 
-def app_from_env() -> Any:
-    """The app of a worker process, from the ``VOICEWIRE_*`` environment its parent set."""
-    from voicewire.server.app import create_app
-
-    return create_app(Settings.from_env())
-
-
 class DrainingServer(uvicorn.Server):
+    """uvicorn, but on shutdown the runtime drains before connections are torn down, and is closed
+    (leases given back) before uvicorn re-raises the signal that stopped it."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:  # stop accepting before anything else
             server.close()
         for sock in sockets or []:
             sock.close()
-        await drain_all()
+        await self.runtime.drain()
         await super().shutdown(sockets)
+        await self.runtime.close()
 
 
-def run(settings: Settings) -> None:
-    """Serve until SIGTERM or Ctrl-C; blocks."""
-    _export(settings)
-    config = uvicorn.Config(
-        "voicewire.server.run:app_from_env",
-        factory=True,
+def uvicorn_config(settings: Settings, app: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -60,55 +59,49 @@ def run(settings: Settings) -> None:
         ws_per_message_deflate=settings.ws_deflate,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
         timeout_graceful_shutdown=int(settings.drain_timeout) + 5,
     )
+
+
+async def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+    """One server process: its runtime, and every listener on it, until SIGTERM or Ctrl-C."""
+    from voicewire.server.app import create_app
+
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        await DrainingServer(uvicorn_config(settings, create_app(runtime)), runtime).serve(sockets)
+    finally:
+        await runtime.close()
+
+
+def run(settings: Settings) -> None:
+    """Serve until SIGTERM or Ctrl-C; blocks."""
     if settings.workers <= 1:
-        DrainingServer(config).run()
+        asyncio.run(serve(settings))
         return
-    _supervise(config, config.bind_socket(), settings.workers)
-
-
-def _export(settings: Settings) -> None:
-    """Settings travel to worker processes (and to this one's app factory) through the environment."""
-    values = {
-        "HOME": str(settings.home),
-        "HOST": settings.host,
-        "PORT": str(settings.port),
-        "MAX_TEXT_CHARS": str(settings.max_text_chars),
-        "IDLE_TIMEOUT": repr(settings.idle_timeout),
-        "THREADS": str(settings.threads),
-        "PRELOAD": ",".join(settings.preload),
-        "LOG_LEVEL": settings.log_level,
-        "STORE": settings.store,
-        "LEASE_TTL": repr(settings.lease_ttl),
-        "DRAIN_TIMEOUT": repr(settings.drain_timeout),
-        "ALIASES": ",".join(f"{k}={v}" for k, v in settings.aliases.items()),
-        "WORKERS": str(settings.workers),
-        "SCHEDULER": settings.scheduler,
-        "ADMISSION": "true" if settings.admission else "false",
-        "UTILIZATION": repr(settings.utilization),
-        "WS_DEFLATE": "true" if settings.ws_deflate else "false",
-    }
     if "VOICEWIRE_SYNTHESIS_WORKERS" not in os.environ:
         # N processes share the cores: each gets its share of synthesis threads.
-        values["SYNTHESIS_WORKERS"] = str(max(1, (os.cpu_count() or 1) // max(1, settings.workers)))
-    for name, value in values.items():
-        os.environ["VOICEWIRE_" + name] = value
+        settings = settings.replace(synthesis_workers=max(1, (os.cpu_count() or 1) // settings.workers))
+    sock = uvicorn_config(settings, None).bind_socket()
+    _supervise(settings, sock)
 
 
-def _worker(config: uvicorn.Config, sock: socket.socket) -> None:
-    DrainingServer(config).run(sockets=[sock])
+def _worker(settings: Settings, sock: socket.socket) -> None:
+    asyncio.run(serve(settings, [sock]))
 
 
-def _supervise(config: uvicorn.Config, sock: socket.socket, count: int) -> None:
+def _supervise(settings: Settings, sock: socket.socket) -> None:
     # The workers' metrics meet in one folder, so a scrape of any worker reports all of them. It
     # must be set before a worker imports prometheus_client, and it is new for every run.
     with tempfile.TemporaryDirectory(prefix="voicewire-metrics-") as folder:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-        _run_workers(config, sock, count)
+        _run_workers(settings, sock)
 
 
-def _run_workers(config: uvicorn.Config, sock: socket.socket, count: int) -> None:
+def _run_workers(settings: Settings, sock: socket.socket) -> None:
     from prometheus_client import multiprocess as prometheus_multiprocess
 
     context = multiprocessing.get_context("spawn")
@@ -121,12 +114,12 @@ def _run_workers(config: uvicorn.Config, sock: socket.socket, count: int) -> Non
         signal.signal(sig, on_signal)
 
     def start() -> Any:
-        process = context.Process(target=_worker, args=(config, sock), daemon=False)
+        process = context.Process(target=_worker, args=(settings, sock), daemon=False)
         process.start()
         return process
 
-    processes = [start() for _ in range(count)]
-    logger.info("= %d worker processes on %s:%d", count, config.host, config.port)
+    processes = [start() for _ in range(settings.workers)]
+    logger.info("= %d worker processes on %s:%d", settings.workers, settings.host, settings.port)
     while not stopping:
         time.sleep(0.2)
         for i, process in enumerate(processes):
@@ -140,7 +133,7 @@ def _run_workers(config: uvicorn.Config, sock: socket.socket, count: int) -> Non
     # The workers close their copies of the listening socket as they start draining; ours must go
     # too, or the kernel keeps accepting connections that nobody will ever serve.
     sock.close()
-    deadline = time.monotonic() + config.timeout_graceful_shutdown + 10 if config.timeout_graceful_shutdown else 60
+    deadline = time.monotonic() + settings.drain_timeout + 15
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():

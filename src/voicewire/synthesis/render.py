@@ -26,7 +26,7 @@ import numpy as np
 from voicewire.audio.encoders import Encoder, make_encoder
 from voicewire.audio.resample import StreamResampler
 from voicewire.engines.base import EngineAudio, Samples, UnitStream
-from voicewire.protocol.frames import WordTiming
+from voicewire.protocol.turn import WordTiming
 from voicewire.synthesis.units import PreparedUnit
 
 __all__ = ["PAUSES", "Rendered", "TurnRenderer", "WordTiming", "trim"]

@@ -1,22 +1,21 @@
-"""Server frames of the live protocols (WebSocket and SSE): the Waves shapes, built in one place."""
+"""Server frames of the Waves live protocols (WebSocket and SSE), built in one place."""
 
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from voicewire.protocol.turn import WordTiming
 
 __all__ = [
     "CHUNK_BYTES",
-    "WordTiming",
+    "Frame",
     "chunk_frames",
     "complete_frame",
     "error_frame",
     "timeout_message",
-    "to_json",
     "word_frame",
 ]
 
@@ -25,35 +24,6 @@ CHUNK_BYTES = 48_000
 Even, so 16-bit PCM never splits inside a sample."""
 
 Frame = dict[str, Any]
-
-
-def to_json(obj: object) -> str:
-    """Compact JSON text for a frame or a log line that is always valid UTF-8.
-
-    Non-ASCII text stays as it is (a word of Hebrew is not six times longer), except when it holds a
-    lone surrogate: a client may send one as a JSON escape (``"\\ud800"``), it is echoed in word
-    frames and error messages, and it cannot be encoded as UTF-8, so that text is written with ASCII
-    escapes throughout, which every JSON parser reads back to the same string.
-    """
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return json.dumps(obj, separators=(",", ":"))
-    return text
-
-
-@dataclass(frozen=True, slots=True)
-class WordTiming:
-    """When a word of the client's text is spoken, in seconds from the start of its turn's audio."""
-
-    index: int
-    """Position of the word in the turn, from 0."""
-    word: str
-    """The word as the client wrote it."""
-    start: float
-    end: float
 
 
 def chunk_frames(request_id: str, audio: bytes, ids: Mapping[str, str]) -> list[Frame]:

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
+from voicewire.dialects.waves.request import VoiceSettings, canonical_model, parse_request
 from voicewire.exceptions import InvalidField, MalformedMessage
-from voicewire.protocol.request import VoiceSettings, canonical_model, parse_request
+from voicewire.protocol.turn import TurnOptions
 
 BASE = {"text": "Hello.", "voice_id": "magnus"}
 
@@ -14,13 +15,15 @@ def test_defaults_follow_the_contract() -> None:
     request = parse_request(BASE)
     assert request.text == "Hello."
     assert request.settings == VoiceSettings(
-        voice_id="magnus",
+        options=TurnOptions(
+            voice_id="magnus",
+            sample_rate=44100,
+            speed=1.0,
+            language="auto",
+            output_format="pcm",
+            word_timestamps=False,
+        ),
         model="lightning_v3.1",
-        sample_rate=44100,
-        speed=1.0,
-        language="auto",
-        output_format="pcm",
-        word_timestamps=False,
     )
     assert request.request_id is None and request.session_id is None
 
@@ -49,7 +52,7 @@ def test_null_means_absent_and_extras_are_ignored() -> None:
 )
 def test_valid_values(field: str, value: Any, expected: Any) -> None:
     settings = parse_request({**BASE, field: value}).settings
-    assert getattr(settings, field) == expected
+    assert getattr(settings if field == "model" else settings.options, field) == expected
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""LiveSession fuzzed: random client frames, clock ticks and job results, checked against a model of
+"""WavesLiveSession fuzzed: random client frames, clock ticks and job results, checked against a model of
 docs/protocol.md.
 
 A run is a list of actions: frames (valid ones with random text, flags and voice settings; ones
@@ -25,10 +25,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from support.fuzz import count_case, fuzz_settings
+from voicewire.dialects.waves.live import MAX_FRAME_BYTES, WavesLiveSession
 from voicewire.exceptions import EngineError, UnknownVoice
-from voicewire.protocol.frames import WordTiming
-from voicewire.protocol.request import VoiceSettings
-from voicewire.protocol.session import MAX_FRAME_BYTES, EndTurn, Job, LiveSession, SpeakUnit
+from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit
+from voicewire.protocol.turn import TurnOptions, WordTiming
 from voicewire.text.words import client_words
 
 KNOWN_VOICES = ("magnus", "heart")
@@ -166,7 +166,7 @@ class ModelTurn:
     timed_flush: bool = False  # max_buffer_flush_ms was set: a tick may cut a word
 
 
-def check_voice(settings: VoiceSettings) -> None:
+def check_voice(settings: TurnOptions) -> None:
     if settings.voice_id.lower() not in KNOWN_VOICES:
         raise UnknownVoice(settings.voice_id)
 
@@ -174,7 +174,7 @@ def check_voice(settings: VoiceSettings) -> None:
 class Harness:
     def __init__(self, max_turn_chars: int) -> None:
         ids = itertools.count(1)
-        self.session = LiveSession(now=0.0, idle_timeout=IDLE_TIMEOUT, max_turn_chars=max_turn_chars,
+        self.session = WavesLiveSession(now=0.0, idle_timeout=IDLE_TIMEOUT, max_turn_chars=max_turn_chars,
                                    check_voice=check_voice, session_id="ws_fuzz",
                                    new_request_id=lambda: f"task_{next(ids)}")  # fmt: skip
         self.max_turn_chars = max_turn_chars
@@ -190,19 +190,19 @@ class Harness:
     def take(self, jobs: bool = True) -> list[dict[str, Any]]:
         new = self.session.frames_to_send()
         self.frames += new
-        for job in self.session.jobs_to_run() if jobs else ():
-            turn = self.turns[job.turn.request_id]
-            assert turn.voice_id is not None and job.turn.settings.voice_id == turn.voice_id
+        for job in self.session.sequencer.jobs_to_run() if jobs else ():
+            turn = self.turns[job.turn.meta["request_id"]]
+            assert turn.voice_id is not None and job.turn.options.voice_id == turn.voice_id
             self.outstanding.append(job)
             self.jobs[job.job_id] = job
         return new
 
     def _sync_open(self) -> None:
         """The session may end the open turn itself only for a reason the model knows of."""
-        if self.open is not None and not self.session.turn_open:
+        if self.open is not None and not self.session.sequencer.turn_open:
             assert self.open.must_fail or self.open.may_fail, "the session closed a turn on its own"
             self.open.closed, self.open.must_fail, self.open = True, True, None
-        assert self.session.turn_open == (self.open is not None)
+        assert self.session.sequencer.turn_open == (self.open is not None)
 
     # -- actions ---------------------------------------------------------------------------------------
     def do(self, action: Action) -> None:
@@ -212,9 +212,9 @@ class Harness:
             self.malformed(action.payload)
         elif isinstance(action, Advance):
             self.now += action.seconds
-            deadline = self.session.next_deadline()
+            deadline = self.session.sequencer.next_deadline()
             if deadline is not None and self.now >= deadline:
-                self.session.tick(self.now)
+                self.session.sequencer.tick(self.now)
                 self.take()
         elif isinstance(action, Synthesize):
             for pick in action.picks:
@@ -222,13 +222,13 @@ class Harness:
                     self.report(self.outstanding.pop(pick % len(self.outstanding)), action.cuts, action.pad)
         elif self.outstanding:
             job = self.outstanding.pop(action.pick % len(self.outstanding))
-            if self.session.wants(job):
-                self.turns[job.turn.request_id].must_fail = True
+            if self.session.sequencer.wants(job):
+                self.turns[job.turn.meta["request_id"]].must_fail = True
             if action.partial:
                 self.audio[job.job_id] = audio = record(job, 0)
-                self.session.job_audio(job, audio[:5])
+                self.session.sequencer.job_audio(job, audio[:5])
                 self.take()
-            self.session.job_failed(job, EngineError("The fuzz engine failed."))
+            self.session.sequencer.job_failed(job, EngineError("The fuzz engine failed."))
             self.take()
         self._sync_open()
 
@@ -303,16 +303,16 @@ class Harness:
         step = -(-len(audio) // cuts)
         pieces = [audio[i : i + step] for i in range(0, len(audio), step)]
         for i, piece in enumerate(pieces[:-1]):
-            self.session.job_audio(job, piece, words if i == 0 else ())
+            self.session.sequencer.job_audio(job, piece, words if i == 0 else ())
             self.take()
-        self.session.job_done(job, pieces[-1], words if len(pieces) == 1 else ())
+        self.session.sequencer.job_done(job, pieces[-1], words if len(pieces) == 1 else ())
         self.take()
 
     def finish(self) -> None:
         while self.outstanding:
             self.report(self.outstanding.pop(0), 1, 0)
         self._sync_open()
-        assert not self.session.busy
+        assert not self.session.sequencer.busy
 
 
 def record(job: Job, pad: int) -> bytes:
@@ -353,7 +353,7 @@ def check(h: Harness) -> None:
         assert all(0 < len(c) <= 64_000 for c in chunks)
         audio = b"".join(base64.b64decode(c) for c in chunks)
         units = records(audio)
-        issued = sorted(j.job_id for j in h.jobs.values() if j.turn.request_id == rid)
+        issued = sorted(j.job_id for j in h.jobs.values() if j.turn.meta["request_id"] == rid)
         reported = list(itertools.takewhile(lambda i: i in h.audio, issued))
         expected = b"".join(h.audio[i] for i in reported)
         spoken = "".join(h.jobs[i].text for kind, i in units if kind == b"U")  # type: ignore[union-attr]
@@ -386,7 +386,7 @@ def test_random_conversations_keep_the_contract(run: list[Action], max_turn_char
         h.do(action)
         if h.session.close is not None:
             assert h.session.close == (1000, "idle timeout") and h.frames[-1]["code"] == "timeout"
-            assert not h.session.busy, "the idle timer never fires while audio is being made"
+            assert not h.session.sequencer.busy, "the idle timer never fires while audio is being made"
             break
     else:
         h.finish()
@@ -397,14 +397,14 @@ def test_values_nested_at_any_depth_get_an_error_frame() -> None:
     """Regression: a field nested ~990 deep decoded, then its error message (repr) overflowed the
     stack and a RecursionError escaped the session. Tried at several stack depths, as the window moves."""
 
-    def at_stack_depth(extra: int, session: LiveSession, raw: str) -> None:
+    def at_stack_depth(extra: int, session: WavesLiveSession, raw: str) -> None:
         if extra:
             at_stack_depth(extra - 1, session, raw)
         else:
             session.receive_text(raw, 0.0)
 
     for extra in (0, 10, 30, 60):
-        session = LiveSession(now=0.0)
+        session = WavesLiveSession(now=0.0)
         for depth in range(900, 1000):
             at_stack_depth(extra, session, nested(depth))
             assert [f["code"] for f in session.frames_to_send()] == ["malformed_message"], (extra, depth)
@@ -416,14 +416,14 @@ def test_an_empty_flush_is_answered_after_the_turns_before_it() -> None:
     """Regression (found by the fuzz test above): the ``complete`` of a flush with nothing open went
     out at once, ahead of the audio of a turn still being synthesized."""
     ids = itertools.count(1)
-    session = LiveSession(now=0.0, new_request_id=lambda: f"task_{next(ids)}")
+    session = WavesLiveSession(now=0.0, new_request_id=lambda: f"task_{next(ids)}")
     session.receive_text(json.dumps({"text": "Hello there.", "voice_id": "magnus"}), 0.0)
-    jobs = session.jobs_to_run()
+    jobs = session.sequencer.jobs_to_run()
     session.receive_text(json.dumps({"text": "", "flush": True}), 0.0)
-    assert session.frames_to_send() == [] and session.busy
+    assert session.frames_to_send() == [] and session.sequencer.busy
     for job in jobs:
-        session.job_done(job, b"x")
+        session.sequencer.job_done(job, b"x")
     frames = session.frames_to_send()
     assert [(f["status"], f["request_id"]) for f in frames if f["status"] != "chunk"] == [
         ("complete", "task_1"), ("complete", "task_2")]  # fmt: skip
-    assert not session.busy
+    assert not session.sequencer.busy

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from voicewire.protocol.frames import to_json
+from voicewire.protocol.jsontext import to_json
 
 
 @pytest.mark.parametrize(

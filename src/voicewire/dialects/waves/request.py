@@ -1,8 +1,10 @@
-"""The synthesis request: fields, defaults and ranges, shared by HTTP, SSE, WebSocket and the CLI.
+"""The Waves synthesis request: fields, defaults and ranges, shared by HTTP, SSE, the live socket and
+the CLI.
 
-Pure: takes the decoded JSON object, gives a validated value object or raises ``InvalidField``
-naming the field, the value and what is allowed. ``null`` means absent; unknown fields are ignored
-(the official SDK and third-party clients send extras such as ``similarity``).
+Pure: takes the decoded JSON object, gives a validated ``WavesRequest`` (the turn's ``TurnOptions``
+plus what only Waves knows: the model, the ids to echo) or raises ``InvalidField`` naming the field,
+the value and what is allowed. ``null`` means absent; unknown fields are ignored (the official SDK
+and third-party clients send extras such as ``similarity``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from voicewire.audio.formats import (
     canonical_format,
 )
 from voicewire.exceptions import InvalidField, MalformedMessage
+from voicewire.protocol.jsontext import MAX_NESTING, check_nesting
+from voicewire.protocol.turn import TurnOptions, TurnRequest
 
 __all__ = [
     "DEFAULT_MODEL",
     "MAX_NESTING",
     "MODELS",
-    "SynthesisRequest",
     "VoiceSettings",
+    "WavesRequest",
     "canonical_model",
     "check_nesting",
     "parse_request",
@@ -36,8 +40,6 @@ __all__ = [
 ]
 
 MODELS = ("lightning_v3.1", "lightning_v3.1_pro")
-MAX_NESTING = 32
-"""Deepest nesting of arrays and objects a body or frame may have (the request shapes need 3)."""
 DEFAULT_MODEL = "lightning_v3.1"
 _MODEL_ALIASES = {"lightning-v3.1": "lightning_v3.1", "lightning-v3.1-pro": "lightning_v3.1_pro"}
 _ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -45,23 +47,30 @@ _ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 @dataclass(frozen=True, kw_only=True)
 class VoiceSettings:
-    """What one synthesis (a request, or a WebSocket turn) is spoken with."""
+    """The voice fields of one Waves request or live message: the turn's options, and the model."""
 
-    voice_id: str
+    options: TurnOptions
     model: str = DEFAULT_MODEL
-    sample_rate: int = 44100
-    speed: float = 1.0
-    language: str = "auto"
-    output_format: str = "pcm"
-    word_timestamps: bool = False
+
+    @property
+    def voice_id(self) -> str:
+        return self.options.voice_id
 
 
 @dataclass(frozen=True, kw_only=True)
-class SynthesisRequest:
+class WavesRequest:
     text: str
     settings: VoiceSettings
     request_id: str | None = None
     session_id: str | None = None
+
+    @property
+    def options(self) -> TurnOptions:
+        return self.settings.options
+
+    @property
+    def turn(self) -> TurnRequest:
+        return TurnRequest(text=self.text, options=self.options)
 
 
 def canonical_model(name: str) -> str | None:
@@ -71,30 +80,7 @@ def canonical_model(name: str) -> str | None:
     return name if name in MODELS else None
 
 
-def check_nesting(body: object) -> None:
-    """Refuse a decoded body nested deeper than ``MAX_NESTING``.
-
-    A value a few hundred levels deep decodes, but showing it in an error message (``repr``) can
-    then run out of stack: the frame or request would fail with a RecursionError instead of a 400.
-
-    Raises:
-        MalformedMessage: the body is nested too deeply.
-    """
-    level, depth = [body], 0
-    while level:  # breadth first, without recursion
-        depth += 1
-        if depth > MAX_NESTING:
-            raise MalformedMessage(f"JSON nested deeper than {MAX_NESTING} levels; send a flat JSON object.")
-        below: list[object] = []
-        for value in level:
-            if isinstance(value, Mapping):
-                below.extend(value.values())
-            elif isinstance(value, list):
-                below.extend(value)
-        level = below
-
-
-def parse_request(body: object, *, allow_empty_text: bool = False) -> SynthesisRequest:
+def parse_request(body: object, *, allow_empty_text: bool = False) -> WavesRequest:
     """Validate a decoded JSON body.
 
     Raises:
@@ -110,7 +96,7 @@ def parse_request(body: object, *, allow_empty_text: bool = False) -> SynthesisR
         raise InvalidField("text", text, "a string")
     if not allow_empty_text and not text.strip():
         raise InvalidField("text", text, "a string with something to speak (it is empty)")
-    return SynthesisRequest(
+    return WavesRequest(
         text=text,
         settings=read_settings(body),
         request_id=read_id(body, "request_id"),
@@ -147,15 +133,15 @@ def read_settings(body: Mapping[str, Any], *, require_voice: bool = True) -> Voi
 
     language = _optional(body, "language", str, "a language code such as 'auto' or 'en'")
     word_timestamps = _optional(body, "word_timestamps", bool, "true or false")
-    return VoiceSettings(
+    options = TurnOptions(
         voice_id=voice_id.strip(),
-        model=model,
         sample_rate=rate,
         speed=speed,
         language="auto" if language is None else language.strip().lower(),
         output_format=fmt,
         word_timestamps=bool(word_timestamps),
     )
+    return VoiceSettings(options=options, model=model)
 
 
 def read_id(body: Mapping[str, Any], name: str) -> str | None:

@@ -1,4 +1,4 @@
-"""LiveSession fed messages and job results by hand: no event loop, no sockets, no engine."""
+"""WavesLiveSession fed messages and job results by hand: no event loop, no sockets, no engine."""
 
 from __future__ import annotations
 
@@ -9,35 +9,35 @@ from typing import Any
 
 import pytest
 
+from voicewire.dialects.waves.live import WavesLiveSession
 from voicewire.exceptions import EngineError, InvalidField, UnknownVoice
-from voicewire.protocol.frames import WordTiming
-from voicewire.protocol.request import VoiceSettings
-from voicewire.protocol.session import EndTurn, Job, LiveSession, SpeakUnit
+from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit
+from voicewire.protocol.turn import TurnOptions, WordTiming
 from voicewire.text.words import client_words
 
 VOICE = {"voice_id": "magnus"}
 
 
-def make(**kwargs: Any) -> LiveSession:
+def make(**kwargs: Any) -> WavesLiveSession:
     counter = itertools.count(1)
     kwargs.setdefault("now", 0.0)
-    return LiveSession(new_request_id=lambda: f"task_{next(counter)}", session_id="ws_test", **kwargs)
+    return WavesLiveSession(new_request_id=lambda: f"task_{next(counter)}", session_id="ws_test", **kwargs)
 
 
-def send(session: LiveSession, now: float = 0.0, **message: Any) -> None:
+def send(session: WavesLiveSession, now: float = 0.0, **message: Any) -> None:
     session.receive_text(json.dumps({**VOICE, **message}), now)
 
 
-def run_jobs(session: LiveSession, jobs: list[Job] | None = None) -> list[Job]:
+def run_jobs(session: WavesLiveSession, jobs: list[Job] | None = None) -> list[Job]:
     """Complete jobs like an adapter would: a unit's audio is its text, a word spans 0.1 s."""
-    jobs = session.jobs_to_run() if jobs is None else jobs
+    jobs = session.sequencer.jobs_to_run() if jobs is None else jobs
     for job in jobs:
         if isinstance(job, SpeakUnit):
             words = [WordTiming(job.first_word + i, w, 0.1 * (job.first_word + i), 0.1 * (job.first_word + i + 1))
                      for i, w in enumerate(client_words(job.text))]  # fmt: skip
-            session.job_done(job, job.text.encode(), words)
+            session.sequencer.job_done(job, job.text.encode(), words)
         else:
-            session.job_done(job, b"|end")
+            session.sequencer.job_done(job, b"|end")
     return jobs
 
 
@@ -59,7 +59,7 @@ def test_one_shot_message_gives_audio_then_one_complete() -> None:
     assert frames[-1] == {"status": "complete", "request_id": "task_1", "session_id": "ws_test",
                           "message": "All chunks sent", "done": True}  # fmt: skip
     assert audio_of(frames) == b"Hello there,how are you today?I am fine.|end"
-    assert not s.busy and not s.turn_open
+    assert not s.sequencer.busy and not s.sequencer.turn_open
 
 
 def test_streamed_words_never_complete_an_open_turn() -> None:
@@ -69,7 +69,7 @@ def test_streamed_words_never_complete_an_open_turn() -> None:
         run_jobs(s)
     frames = s.frames_to_send()
     assert "complete" not in statuses(frames)
-    assert s.turn_open
+    assert s.sequencer.turn_open
     send(s, text="", flush=True, **{"continue": False})
     run_jobs(s)
     frames += s.frames_to_send()
@@ -81,7 +81,7 @@ def test_first_unit_is_synthesized_before_the_sentence_ends() -> None:
     s = make()
     send(s, text="Streaming delivers audio in", **{"continue": True})
     send(s, text=" real time for voice", **{"continue": True})
-    jobs = s.jobs_to_run()
+    jobs = s.sequencer.jobs_to_run()
     assert [j.text for j in jobs if isinstance(j, SpeakUnit)] == ["Streaming delivers audio"]
 
 
@@ -90,7 +90,7 @@ def test_fragments_keep_numbers_and_abbreviations_whole() -> None:
     for piece in ["I paid 3.", "14 dollars to Dr", ". Smith today", ". Thanks", "!"]:
         send(s, text=piece, **{"continue": True})
     send(s, text="", flush=True)
-    texts = [j.text for j in s.jobs_to_run() if isinstance(j, SpeakUnit)]
+    texts = [j.text for j in s.sequencer.jobs_to_run() if isinstance(j, SpeakUnit)]
     assert " ".join(texts).split() == "I paid 3.14 dollars to Dr. Smith today. Thanks!".split()
     assert all(t.split()[-1] != "3." for t in texts)
 
@@ -99,14 +99,14 @@ def test_flush_with_nothing_open_still_completes() -> None:
     s = make()
     send(s, text="", flush=True)
     frames = s.frames_to_send()
-    assert statuses(frames) == ["complete"] and not s.jobs_to_run()
+    assert statuses(frames) == ["complete"] and not s.sequencer.jobs_to_run()
 
 
 def test_blank_text_without_flush_is_a_keepalive() -> None:
     s = make(idle_timeout=10)
     send(s, now=8.0, text=" ")
-    assert s.frames_to_send() == [] and s.jobs_to_run() == [] and not s.turn_open
-    assert s.next_deadline() == 18.0
+    assert s.frames_to_send() == [] and s.sequencer.jobs_to_run() == [] and not s.sequencer.turn_open
+    assert s.sequencer.next_deadline() == 18.0
 
 
 def test_blank_message_without_continue_closes_an_open_turn() -> None:
@@ -132,7 +132,7 @@ def test_bad_frames_get_an_error_and_change_nothing(raw: str, fragment: str) -> 
     s.receive_text(raw, 1.0)
     frames = s.frames_to_send()
     assert statuses(frames) == ["error"] and fragment in frames[0]["message"]
-    assert s.turn_open
+    assert s.sequencer.turn_open
     send(s, text=" world.", flush=True)
     run_jobs(s)
     frames = s.frames_to_send()
@@ -155,7 +155,7 @@ def test_text_over_the_turn_limit_ends_the_turn_with_one_error() -> None:
     frames = s.frames_to_send()
     assert statuses(frames) == ["error"] and frames[0]["request_id"] == "task_1"
     assert frames[0]["code"] == "text_too_long"
-    assert not s.turn_open and not s.busy
+    assert not s.sequencer.turn_open and not s.sequencer.busy
     send(s, text="New turn.")
     run_jobs(s)
     frames = s.frames_to_send()
@@ -165,14 +165,14 @@ def test_text_over_the_turn_limit_ends_the_turn_with_one_error() -> None:
 def test_engine_failure_ends_the_turn_after_the_audio_before_it() -> None:
     s = make()
     send(s, text="One. Two. Three. Four.")
-    jobs = s.jobs_to_run()
-    s.job_done(jobs[0], b"one")
-    s.job_failed(jobs[1], EngineError("boom"))
-    assert not s.wants(jobs[2])
+    jobs = s.sequencer.jobs_to_run()
+    s.sequencer.job_done(jobs[0], b"one")
+    s.sequencer.job_failed(jobs[1], EngineError("boom"))
+    assert not s.sequencer.wants(jobs[2])
     run_jobs(s, jobs[2:])  # late results of the failed turn are ignored
     frames = s.frames_to_send()
     assert statuses(frames) == ["chunk", "error"] and frames[1]["message"] == "boom"
-    assert frames[1]["request_id"] == "task_1" and not s.busy
+    assert frames[1]["request_id"] == "task_1" and not s.sequencer.busy
     send(s, text="Again.")
     run_jobs(s)
     assert statuses(s.frames_to_send())[-1] == "complete"
@@ -181,18 +181,18 @@ def test_engine_failure_ends_the_turn_after_the_audio_before_it() -> None:
 def test_results_out_of_order_are_delivered_in_order() -> None:
     s = make()
     send(s, text="One. Two. Three.")
-    jobs = s.jobs_to_run()
+    jobs = s.sequencer.jobs_to_run()
     for job in reversed(jobs):
-        s.job_done(job, job.text.encode() if isinstance(job, SpeakUnit) else b"!")
+        s.sequencer.job_done(job, job.text.encode() if isinstance(job, SpeakUnit) else b"!")
     assert audio_of(s.frames_to_send()) == b"One.Two.Three.!"
 
 
 def test_turns_are_delivered_one_after_the_other() -> None:
     s = make(max_turn_chars=30)
     send(s, text="First turn.")
-    first = s.jobs_to_run()
+    first = s.sequencer.jobs_to_run()
     send(s, text="Second turn.")
-    second = s.jobs_to_run()
+    second = s.sequencer.jobs_to_run()
     send(s, text="x" * 40)  # a third turn, refused: its error waits for the turns before it
     run_jobs(s, second)
     assert s.frames_to_send() == []
@@ -216,10 +216,10 @@ def test_word_timestamps_come_before_their_audio() -> None:
 def test_large_audio_is_split_into_small_frames() -> None:
     s = make()
     send(s, text="Hi.")
-    jobs = s.jobs_to_run()
+    jobs = s.sequencer.jobs_to_run()
     big = bytes(range(256)) * 800  # 204,800 bytes
-    s.job_done(jobs[0], big)
-    s.job_done(jobs[1], b"")
+    s.sequencer.job_done(jobs[0], big)
+    s.sequencer.job_done(jobs[1], b"")
     frames = [f for f in s.frames_to_send() if f["status"] == "chunk"]
     assert len(frames) == 5
     assert all(len(f["data"]["audio"]) <= 65536 for f in frames)
@@ -242,44 +242,44 @@ def test_the_opening_message_fixes_the_voice_settings() -> None:
     s = make()
     send(s, text="Hello", voice_id="heart", speed=1.5, **{"continue": True})
     send(s, text=" there.", voice_id="magnus", speed=0.5)
-    settings = {j.turn.settings for j in s.jobs_to_run()}
-    assert settings == {VoiceSettings(voice_id="heart", speed=1.5)}
+    settings = {j.turn.options for j in s.sequencer.jobs_to_run()}
+    assert settings == {TurnOptions(voice_id="heart", speed=1.5)}
 
 
 def test_unknown_voice_is_refused_before_a_turn_opens() -> None:
-    def check(settings: VoiceSettings) -> None:
+    def check(settings: TurnOptions) -> None:
         if settings.voice_id != "magnus":
             raise UnknownVoice(settings.voice_id)
 
     s = make(check_voice=check)
     send(s, text="Hello.", voice_id="nobody")
     frames = s.frames_to_send()
-    assert statuses(frames) == ["error"] and "'nobody'" in frames[0]["message"] and not s.turn_open
-    assert s.jobs_to_run() == []
+    assert statuses(frames) == ["error"] and "'nobody'" in frames[0]["message"] and not s.sequencer.turn_open
+    assert s.sequencer.jobs_to_run() == []
     send(s, text="Hello.")
-    assert s.jobs_to_run()
+    assert s.sequencer.jobs_to_run()
 
 
 def test_max_buffer_flush_ms_flushes_without_closing_the_turn() -> None:
     s = make()
     send(s, now=1.0, text="Thinking about", max_buffer_flush_ms=200, **{"continue": True})
-    assert s.jobs_to_run() == []
-    assert s.next_deadline() == pytest.approx(1.2)
-    s.tick(1.1)
-    assert s.jobs_to_run() == []
-    s.tick(1.2)
-    jobs = s.jobs_to_run()
-    assert [j.text for j in jobs] == ["Thinking about"] and s.turn_open
+    assert s.sequencer.jobs_to_run() == []
+    assert s.sequencer.next_deadline() == pytest.approx(1.2)
+    s.sequencer.tick(1.1)
+    assert s.sequencer.jobs_to_run() == []
+    s.sequencer.tick(1.2)
+    jobs = s.sequencer.jobs_to_run()
+    assert [j.text for j in jobs] == ["Thinking about"] and s.sequencer.turn_open
     run_jobs(s, jobs)
     assert "complete" not in statuses(s.frames_to_send())
 
 
 def test_idle_timeout_has_the_exact_message_and_closes_1000() -> None:
     s = make(idle_timeout=5)
-    assert s.next_deadline() == 5.0
-    s.tick(4.9)
+    assert s.sequencer.next_deadline() == 5.0
+    s.sequencer.tick(4.9)
     assert s.close is None
-    s.tick(5.0)
+    s.sequencer.tick(5.0)
     assert s.frames_to_send() == [{"status": "error", "message": "Connection timed out after 5 seconds of inactivity",
                                    "code": "timeout"}]  # fmt: skip
     assert s.close == (1000, "idle timeout")
@@ -288,12 +288,12 @@ def test_idle_timeout_has_the_exact_message_and_closes_1000() -> None:
 def test_idle_timeout_waits_for_the_turn_audio() -> None:
     s = make(idle_timeout=5)
     send(s, now=1.0, text="A long answer.")
-    jobs = s.jobs_to_run()
-    s.tick(10.0)
-    assert s.close is None and s.next_deadline() is None  # busy: the timer does not run
+    jobs = s.sequencer.jobs_to_run()
+    s.sequencer.tick(10.0)
+    assert s.close is None and s.sequencer.next_deadline() is None  # busy: the timer does not run
     run_jobs(s, jobs)
-    assert s.next_deadline() == 6.0
-    s.tick(10.0)  # time ran out while the audio went out: fires after it
+    assert s.sequencer.next_deadline() == 6.0
+    s.sequencer.tick(10.0)  # time ran out while the audio went out: fires after it
     frames = s.frames_to_send()
     assert statuses(frames)[-2:] == ["complete", "error"] and s.close == (1000, "idle timeout")
 
@@ -301,11 +301,11 @@ def test_idle_timeout_waits_for_the_turn_audio() -> None:
 def test_invalid_messages_still_count_as_activity() -> None:
     s = make(idle_timeout=5)
     s.receive_text("nope", 4.0)
-    assert s.next_deadline() == 9.0
+    assert s.sequencer.next_deadline() == 9.0
 
 
 def test_check_voice_errors_name_the_field() -> None:
-    def check(settings: VoiceSettings) -> None:
+    def check(settings: TurnOptions) -> None:
         raise InvalidField("language", settings.language, "'auto' or 'en' for voice 'magnus'")
 
     s = make(check_voice=check)
@@ -316,7 +316,7 @@ def test_check_voice_errors_name_the_field() -> None:
 def test_voice_id_is_needed_to_open_a_turn_only() -> None:
     s = make()
     s.receive_text('{"text": "Hello"}', 0.0)
-    assert "'voice_id'" in s.frames_to_send()[0]["message"] and not s.turn_open
+    assert "'voice_id'" in s.frames_to_send()[0]["message"] and not s.sequencer.turn_open
     send(s, text="Hello", **{"continue": True})
     s.receive_text('{"text": " there.", "flush": true}', 0.0)  # later messages of the turn may leave it out
     run_jobs(s)
@@ -340,38 +340,38 @@ def timing(index: int, word: str) -> WordTiming:
 def test_partials_of_the_oldest_job_go_out_at_once() -> None:
     s = make()
     send(s, text="Hello there, world.", word_timestamps=True)
-    first, second, end = s.jobs_to_run()
-    s.job_audio(first, b"he", [timing(0, "Hello")])
+    first, second, end = s.sequencer.jobs_to_run()
+    s.sequencer.job_audio(first, b"he", [timing(0, "Hello")])
     assert [(f["status"], f.get("data", {}).get("word")) for f in s.frames_to_send()] == [
         ("word_timestamp", "Hello"), ("chunk", None)]  # fmt: skip
-    s.job_audio(first, b"", [timing(1, "there,")])  # words may come without audio
-    s.job_audio(first, b"llo")
+    s.sequencer.job_audio(first, b"", [timing(1, "there,")])  # words may come without audio
+    s.sequencer.job_audio(first, b"llo")
     frames = s.frames_to_send()
     assert statuses(frames) == ["word_timestamp", "chunk"] and audio_of(frames) == b"llo"
-    s.job_done(first)
-    assert s.frames_to_send() == [] and s.busy
-    s.job_done(second, b"world", [timing(2, "world.")])
-    s.job_done(end, b"|end")
+    s.sequencer.job_done(first)
+    assert s.frames_to_send() == [] and s.sequencer.busy
+    s.sequencer.job_done(second, b"world", [timing(2, "world.")])
+    s.sequencer.job_done(end, b"|end")
     frames = s.frames_to_send()
     assert statuses(frames) == ["word_timestamp", "chunk", "chunk", "complete"]
-    assert audio_of(frames) == b"world|end" and not s.busy
+    assert audio_of(frames) == b"world|end" and not s.sequencer.busy
 
 
 def test_partials_of_a_later_job_wait_for_the_jobs_before_it() -> None:
     s = make()
     send(s, text="One. Two. Three.", word_timestamps=True)
-    one, two, three, end = s.jobs_to_run()
-    s.job_audio(two, b"t", [timing(1, "Two.")])
-    s.job_audio(two, b"w")
-    s.job_done(three, b"three")
+    one, two, three, end = s.sequencer.jobs_to_run()
+    s.sequencer.job_audio(two, b"t", [timing(1, "Two.")])
+    s.sequencer.job_audio(two, b"w")
+    s.sequencer.job_done(three, b"three")
     assert s.frames_to_send() == []
-    s.job_audio(one, b"o")
+    s.sequencer.job_audio(one, b"o")
     assert audio_of(s.frames_to_send()) == b"o"
-    s.job_done(one, b"ne")
+    s.sequencer.job_done(one, b"ne")
     frames = s.frames_to_send()  # the rest of "one", then all that "two" has so far, in one go; not "three"
     assert statuses(frames) == ["chunk", "word_timestamp", "chunk"] and audio_of(frames) == b"netw"
-    s.job_done(two, b"o")
-    s.job_done(end, b"|")
+    s.sequencer.job_done(two, b"o")
+    s.sequencer.job_done(end, b"|")
     frames = s.frames_to_send()
     assert audio_of(frames) == b"othree|" and statuses(frames)[-1] == "complete"
 
@@ -379,13 +379,13 @@ def test_partials_of_a_later_job_wait_for_the_jobs_before_it() -> None:
 def test_a_failure_after_partials_ends_the_turn_after_the_audio_sent() -> None:
     s = make()
     send(s, text="One. Two.")
-    one, two, _end = s.jobs_to_run()
-    s.job_audio(one, b"on")
-    s.job_audio(two, b"never")  # waiting behind "one": dropped with the failed turn
-    s.job_failed(one, EngineError("boom"))
+    one, two, _end = s.sequencer.jobs_to_run()
+    s.sequencer.job_audio(one, b"on")
+    s.sequencer.job_audio(two, b"never")  # waiting behind "one": dropped with the failed turn
+    s.sequencer.job_failed(one, EngineError("boom"))
     frames = s.frames_to_send()
     assert statuses(frames) == ["chunk", "error"] and audio_of(frames) == b"on"
-    assert not s.wants(two) and not s.busy
-    s.job_audio(two, b"late")
-    s.job_done(two)
+    assert not s.sequencer.wants(two) and not s.sequencer.busy
+    s.sequencer.job_audio(two, b"late")
+    s.sequencer.job_done(two)
     assert s.frames_to_send() == []

@@ -1,0 +1,1 @@
+"""The smallest.ai Waves TTS API: requests, live messages, frames, catalogs."""

@@ -1,0 +1,209 @@
+"""The Waves live protocol of one connection (the WebSocket, and SSE as one closing message): client
+messages in, Waves frames out, turns kept by a ``TurnSequencer``. No I/O.
+
+The adapter feeds client frames to ``receive_text`` (or ``receive_message`` with a decoded object,
+``receive_binary``, ``receive_oversized``), carries out ``sequencer``'s jobs and reports their
+results to it, ticks it at its deadlines, and sends what ``frames_to_send`` gives. Once ``close`` is
+set, it sends what is left and closes with that code and reason.
+
+Turns: text opens a turn when none is open and fixes its voice settings. ``continue: true`` text is
+buffered; a message with ``flush: true`` or without ``continue: true`` closes the turn. Exactly one
+``complete`` follows the last audio of every closed turn, never one for an open turn. An error in a
+turn (text over the limit, an engine failure) ends it with one ``error`` frame and no ``complete``.
+A frame that is not JSON or has invalid fields gets an ``error`` frame and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from voicewire.dialects.waves.frames import (
+    Frame,
+    chunk_frames,
+    complete_frame,
+    error_frame,
+    timeout_message,
+    word_frame,
+)
+from voicewire.dialects.waves.request import VoiceSettings, check_nesting, read_id, read_settings
+from voicewire.exceptions import InvalidField, MalformedMessage, VoicewireError
+from voicewire.protocol.jsontext import to_json
+from voicewire.protocol.sequencer import (
+    Problem,
+    TimedOut,
+    Turn,
+    TurnAudio,
+    TurnComplete,
+    TurnFailed,
+    TurnSequencer,
+)
+from voicewire.protocol.turn import TurnOptions
+
+__all__ = ["MAX_FRAME_BYTES", "WavesLiveSession"]
+
+MAX_FRAME_BYTES = 1 << 20
+"""Largest client frame accepted (the official clients cap messages at 1 MiB too)."""
+
+
+class WavesLiveSession:
+    """One connection's Waves protocol state. Every method is synchronous and does no I/O."""
+
+    def __init__(
+        self,
+        *,
+        now: float,
+        idle_timeout: float = 60.0,
+        max_turn_chars: int = 10_000,
+        check_voice: Callable[[TurnOptions], None] | None = None,
+        session_id: str | None = None,
+        new_request_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.sequencer = TurnSequencer(now=now, idle_timeout=idle_timeout, max_turn_chars=max_turn_chars)
+        self.session_id = session_id or f"ws_{uuid.uuid4().hex[:16]}"
+        self.close: tuple[int, str] | None = None
+        self._check_voice = check_voice
+        self._new_request_id = new_request_id or (lambda: f"task_{uuid.uuid4().hex}")
+
+    # -- client frames -------------------------------------------------------------------------------
+    def receive_text(self, data: str, now: float) -> None:
+        """A text frame from the client."""
+        self.sequencer.touch(now)
+        if len(data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
+            self.receive_oversized(len(data), now)
+            return
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            self._problem(MalformedMessage(f"Message is not valid JSON ({exc}); send one JSON object per frame."))
+            return
+        self.receive_message(obj, now)
+
+    def receive_binary(self, data: bytes, now: float) -> None:
+        self.sequencer.touch(now)
+        self._problem(MalformedMessage("Binary frames are not part of the protocol; send JSON text frames."))
+
+    def receive_oversized(self, size: int, now: float) -> None:
+        self.sequencer.touch(now)
+        self._problem(MalformedMessage(f"Frame of {size} bytes is over the limit of {MAX_FRAME_BYTES} bytes."))
+
+    def receive_message(self, obj: Any, now: float) -> None:
+        """A decoded JSON message: validate it fully, then apply it."""
+        self.sequencer.touch(now)
+        opening = not self.sequencer.is_open()
+        try:
+            check_nesting(obj)
+            message = _LiveMessage.parse(obj, needs_voice=opening)
+            if opening and message.text.strip() and self._check_voice is not None:
+                assert message.settings is not None
+                self._check_voice(message.settings.options)
+        except VoicewireError as exc:
+            self._problem(exc)
+            return
+        if opening and not message.text.strip() and not message.flush:
+            return  # a keepalive; a flush with nothing open still answers complete
+        self.sequencer.add_text(
+            now,
+            message.text,
+            options=None if message.settings is None else message.settings.options,
+            meta=self._meta(message) if opening else None,
+            close=message.closes,
+            flush_ms=message.max_buffer_flush_ms,
+        )
+
+    # -- frames out ----------------------------------------------------------------------------------
+    def outgoing(self) -> list[str | bytes]:
+        """``frames_to_send``, as the JSON text of each frame."""
+        return [to_json(frame) for frame in self.frames_to_send()]
+
+    def frames_to_send(self) -> list[Frame]:
+        frames: list[Frame] = []
+        for event in self.sequencer.events_to_send():
+            if isinstance(event, TurnAudio):
+                request_id, ids = _ids(event.turn)
+                if event.turn.options.word_timestamps:
+                    frames.extend(word_frame(request_id, w, ids) for w in event.words)
+                frames.extend(chunk_frames(request_id, event.audio, ids))
+            elif isinstance(event, TurnComplete):
+                frames.append(complete_frame(*_ids(event.turn)))
+            elif isinstance(event, TurnFailed):
+                request_id, ids = _ids(event.turn)
+                frames.append(error_frame(event.error.message, event.error.code, request_id, ids))
+            elif isinstance(event, Problem):
+                frames.append(error_frame(event.error.message, event.error.code))
+            elif isinstance(event, TimedOut):
+                frames.append(error_frame(timeout_message(event.seconds), "timeout"))
+                self.close = (1000, "idle timeout")
+        return frames
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _problem(self, error: VoicewireError) -> None:
+        self.sequencer.problem(error)
+
+    def _meta(self, message: _LiveMessage) -> dict[str, Any]:
+        ids = {"session_id": self.session_id}
+        if message.request_id:
+            ids["external_request_id"] = message.request_id
+        if message.session_id:
+            ids["external_session_id"] = message.session_id
+        model = None if message.settings is None else message.settings.model
+        return {"request_id": self._new_request_id(), "ids": ids, "model": model}
+
+
+def _ids(turn: Turn) -> tuple[str, Mapping[str, str]]:
+    return str(turn.meta.get("request_id", "")), turn.meta.get("ids", {})
+
+
+@dataclass(frozen=True)
+class _LiveMessage:
+    text: str
+    settings: VoiceSettings | None
+    continue_: bool
+    flush: bool
+    max_buffer_flush_ms: int | None
+    request_id: str | None
+    session_id: str | None
+
+    @property
+    def closes(self) -> bool:
+        return self.flush or not self.continue_
+
+    @classmethod
+    def parse(cls, obj: Any, *, needs_voice: bool) -> _LiveMessage:
+        if not isinstance(obj, Mapping):
+            raise MalformedMessage("Each message must be a JSON object with 'text' and 'voice_id'.")
+        text = obj.get("text")
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            raise InvalidField("text", text, "a string (may be empty for a flush or keepalive)")
+        # Validated even when unused: a continuing message's settings are ignored, never unchecked.
+        settings: VoiceSettings | None = read_settings(obj, require_voice=needs_voice and bool(text.strip()))
+        if obj.get("voice_id") is None:
+            settings = None
+        flags = {}
+        for name in ("continue", "flush"):
+            value = obj.get(name)
+            if value is not None and not isinstance(value, bool):
+                raise InvalidField(name, value, "true or false")
+            flags[name] = bool(value)
+        flush_ms = obj.get("max_buffer_flush_ms")
+        if flush_ms is not None and (
+            isinstance(flush_ms, bool) or not isinstance(flush_ms, int | float) or not 0 <= flush_ms <= 600_000
+        ):
+            raise InvalidField("max_buffer_flush_ms", flush_ms, "a number of milliseconds from 0 to 600000")
+        backoff = obj.get("complete_backoff_ms")
+        if backoff is not None and (isinstance(backoff, bool) or not isinstance(backoff, int | float)):
+            raise InvalidField("complete_backoff_ms", backoff, "a number of milliseconds (accepted and ignored)")
+        return cls(
+            text=text,
+            settings=settings,
+            continue_=flags["continue"],
+            flush=flags["flush"],
+            max_buffer_flush_ms=None if flush_ms is None else int(flush_ms),
+            request_id=read_id(obj, "request_id"),
+            session_id=read_id(obj, "session_id"),
+        )

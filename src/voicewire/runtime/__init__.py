@@ -1,0 +1,1 @@
+"""The runtime: what every listener shares (keys, limits, voices, the synthesis pool), outside any framework."""

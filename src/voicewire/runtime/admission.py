@@ -1,0 +1,183 @@
+"""Admission: the one way any request, stream or turn gets to synthesize, on every listener.
+
+``async with admission.turn(key, voice, ...) as grant:`` checks that the key still stands (a
+revoked key is refused at the next turn of a long-lived socket), refuses while the server drains,
+takes one of the key's synthesis units (a lease in the shared store) and one stream of the
+server's measured capacity, and on exit gives both back exactly once, however the work ended,
+then records the key's usage and writes the access-log line. Work whose end is not lexical (a
+streamed HTTP body, a WebSocket turn that ends when its last frame goes out) uses ``admit`` and
+``Grant.release`` directly, the same code underneath.
+
+``connection(key)`` is the same for a long-lived socket's slot (five per unit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from voicewire import metrics
+from voicewire.auth.keys import ApiKey
+from voicewire.auth.limits import Lease, Limiter
+from voicewire.auth.store import Store
+from voicewire.engines.catalog import ResolvedVoice
+from voicewire.exceptions import ServerBusy, ShuttingDown, StoreError
+from voicewire.runtime.keys import KeyChecker
+from voicewire.synthesis.capacity import Capacity, Ticket
+
+__all__ = ["DRAINING", "Admission", "Grant"]
+
+logger = logging.getLogger("voicewire.admission")
+
+DRAINING = "The server is shutting down; retry (another replica will take it), or reconnect to go on."
+
+
+class Grant:
+    """One admitted request or turn: its key's unit and its share of capacity, until ``release``.
+
+    The holder counts what the work made (``characters``, ``seconds``, ``first_audio``) and sets
+    ``outcome`` before releasing; both go into the key's usage and the access log.
+    """
+
+    def __init__(
+        self,
+        admission: Admission,
+        key: ApiKey,
+        lease: Lease | None,
+        ticket: Ticket | None,
+        engine: str,
+        log: dict[str, Any],
+    ) -> None:
+        self.admission = admission
+        self.key = key
+        self.lease = lease
+        self.ticket = ticket
+        self.engine = engine
+        self.log = log
+        self.characters = 0
+        self.seconds = 0.0
+        self.first_audio: float | None = None
+        self.outcome: str | int = "closed"
+        """What the access log says of the end: an HTTP status, or complete / error / closed."""
+        self.started = time.monotonic()
+        self._released: asyncio.Future[None] | None = None
+
+    async def release(self, outcome: str | int | None = None) -> None:
+        """Give the unit and the capacity back, record usage, log the line: once, however often called.
+
+        Shielded: a client that disconnects meanwhile cancels the caller, not the release.
+        """
+        if outcome is not None and self._released is None:
+            self.outcome = outcome
+        if self._released is None:
+            self._released = asyncio.ensure_future(self._release())
+        await asyncio.shield(self._released)
+
+    async def _release(self) -> None:
+        a = self.admission
+        a.capacity.release(self.ticket)
+        await a.limiter.release(self.lease)
+        metrics.ACTIVE.labels(self.log.get("kind", "request"), self.engine).dec()
+        metrics.access_log(
+            **{k: v for k, v in self.log.items() if k != "kind"},
+            key=self.key.name,
+            key_id=self.key.key_id,
+            characters=self.characters,
+            audio_seconds=round(self.seconds, 3),
+            first_audio_ms=None if self.first_audio is None else round(self.first_audio * 1000, 1),
+            status=self.outcome,
+        )
+        await a.record_usage(self.key, self.characters, self.seconds)
+
+
+class Admission:
+    def __init__(
+        self,
+        *,
+        keys: KeyChecker,
+        limiter: Limiter,
+        capacity: Capacity,
+        store: Store,
+        draining: Callable[[], bool],
+        capacity_check: bool = True,
+    ) -> None:
+        self.keys = keys
+        self.limiter = limiter
+        self.capacity = capacity
+        self.store = store
+        self._draining = draining
+        self._capacity_check = capacity_check
+
+    def refuse_while_draining(self) -> None:
+        if self._draining():
+            raise ShuttingDown(DRAINING)
+
+    async def admit(self, key: ApiKey, voice: ResolvedVoice, *, log: dict[str, Any]) -> Grant:
+        """A grant for one request or turn in ``voice``; the caller must ``release`` it.
+
+        ``log`` holds the access-log fields of the dialect (``event``, ``endpoint``, ``request_id``,
+        ...); its ``kind`` labels the active-streams gauge.
+
+        Raises:
+            AuthenticationError: the key was revoked.
+            ShuttingDown: the server is draining.
+            LimitExceeded: the key's units are all in use.
+            ServerBusy: one more real-time stream would make every stream stutter.
+            StoreError: the store cannot be reached (the server fails closed).
+        """
+        await self.keys.recheck(key)
+        self.refuse_while_draining()
+        lease = await self.limiter.acquire(key, "synthesis")
+        try:
+            ticket = self._ticket(voice)
+        except BaseException:
+            await self.limiter.release(lease)
+            raise
+        metrics.ACTIVE.labels(log.get("kind", "request"), voice.engine.name).inc()
+        return Grant(self, key, lease, ticket, voice.engine.name, log)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: ApiKey, voice: ResolvedVoice, *, log: dict[str, Any]) -> AsyncIterator[Grant]:
+        """``admit`` and ``release`` around a block of work."""
+        grant = await self.admit(key, voice, log=log)
+        try:
+            yield grant
+        finally:
+            await grant.release()
+
+    @contextlib.asynccontextmanager
+    async def connection(self, key: ApiKey) -> AsyncIterator[Lease]:
+        """One of the key's socket slots for a long-lived connection.
+
+        Raises:
+            ShuttingDown, LimitExceeded, StoreError: as ``admit``.
+        """
+        self.refuse_while_draining()
+        lease = await self.limiter.acquire(key, "socket")
+        try:
+            yield lease
+        finally:
+            await self.limiter.release(lease)
+
+    def _ticket(self, voice: ResolvedVoice) -> Ticket | None:
+        """Room for one more real-time stream on ``voice``'s engine, or ServerBusy (429)."""
+        if not self._capacity_check:
+            return None
+        ticket = self.capacity.try_admit(voice.engine.name)
+        if ticket is None:
+            raise ServerBusy(
+                f"The server is at capacity ({self.capacity.streams} streams are being synthesized); "
+                "retry in a moment or on another replica."
+            )
+        return ticket
+
+    async def record_usage(self, key: ApiKey, characters: int, seconds: float) -> None:
+        """Add a finished request or turn to its key's usage; a store outage costs the record, not the work."""
+        try:
+            await asyncio.to_thread(self.store.record_usage, key.key_id, characters, seconds)
+        except StoreError as exc:
+            logger.warning("! usage of key %s not recorded: %s", key.key_id, exc)

@@ -1,0 +1,160 @@
+"""TurnPipeline with the real Piper voice (noise off, so the same text gives the same samples): units
+block by block, on the pool's workers, in order. The engine is wrapped to count the blocks it
+decodes, which shows when each piece of audio came out."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, Utterance, VoiceInfo
+from voicewire.engines.catalog import Catalog, ResolvedVoice
+from voicewire.engines.piper import PiperEngine
+from voicewire.protocol.turn import TurnOptions
+from voicewire.synthesis.pipeline import TurnPipeline, speak_all
+from voicewire.synthesis.pool import SynthesisPool
+from voicewire.synthesis.render import TurnRenderer
+from voicewire.synthesis.units import prepare, split_text
+
+TEXT = "The birch canoe slid on the smooth planks, and the crowd on the shore cheered loudly for a while."
+UNITS = ["The birch canoe slid on the smooth planks,", "and the crowd on the shore cheered loudly for a while."]
+
+
+class Counting(Engine):
+    """An engine that counts the blocks it decodes and notes the threads it runs on."""
+
+    def __init__(self, inner: Engine) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sample_rate = inner.sample_rate
+        self.blocks = 0
+        self.fronts = 0
+        self.threads: set[str] = set()
+
+    def voices(self) -> Sequence[VoiceInfo]:
+        return self.inner.voices()
+
+    def load(self, voice_id: str) -> None:
+        self.inner.load(voice_id)
+
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
+        return self.inner.synthesize(voice_id, utterance)
+
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
+        self.fronts += 1
+        self.threads.add(threading.current_thread().name)
+        stream = self.inner.synthesize_blocks(voice_id, utterance)
+
+        def counted() -> Iterator[Samples]:
+            for block in stream.blocks:
+                self.blocks += 1
+                self.threads.add(threading.current_thread().name)
+                yield block
+
+        return UnitStream(sample_rate=stream.sample_rate, word_spans=stream.word_spans, length=stream.length,
+                          blocks=counted(), lead=stream.lead, tail=stream.tail)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def quiet_joe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PiperEngine]:
+    engine = PiperEngine(cache_dir=tmp_path_factory.mktemp("piper-cache"), noise=False)
+    engine.load("joe")
+    yield engine
+    engine.close()
+
+
+def voice(engine: Engine) -> ResolvedVoice:
+    return Catalog([engine], {}).resolve("joe")
+
+
+OPTIONS = TurnOptions(voice_id="joe", sample_rate=22050, word_timestamps=True)
+
+
+def run(coro_fn):  # type: ignore[no-untyped-def]
+    async def main():  # type: ignore[no-untyped-def]
+        pool = SynthesisPool(2)
+        try:
+            return await coro_fn(pool)
+        finally:
+            pool.close()
+
+    return asyncio.run(main())
+
+
+def test_a_unit_comes_out_block_by_block_before_it_is_all_decoded(quiet_joe: PiperEngine) -> None:
+    engine = Counting(quiet_joe)
+
+    async def first_unit(pool: SynthesisPool) -> tuple[int, int]:
+        pipeline = TurnPipeline(pool, voice(engine), OPTIONS, language="en-US")
+        pipeline.add(UNITS[1], 8)
+        pieces = pipeline.next_unit()
+        first = await anext(pieces)
+        assert first.audio  # heard after the first window
+        decoded_then = engine.blocks
+        rest = [piece async for piece in pieces]
+        await pipeline.aclose()
+        return decoded_then, 1 + len(rest)
+
+    decoded_then, pieces = run(first_unit)
+    assert decoded_then == 1 and engine.blocks >= 2 and pieces == engine.blocks
+    assert all(name.startswith("voicewire-synth") for name in engine.threads)
+
+
+def test_the_pipeline_gives_what_the_renderer_makes_of_whole_units(quiet_joe: PiperEngine) -> None:
+    async def streamed(pool: SynthesisPool) -> tuple[bytes, list[tuple[str, float, float]]]:
+        pipeline = TurnPipeline(pool, voice(quiet_joe), OPTIONS, language="en-US", lookahead=1)
+        audio, words = b"", []
+        async for piece in speak_all(pipeline, split_text(TEXT, first_unit=True)):
+            audio += piece.audio
+            words += [(w.word, w.start, w.end) for w in piece.words]
+        return audio, words
+
+    audio, words = run(streamed)
+    renderer = TurnRenderer("pcm", 22050, word_timestamps=True)
+    whole, whole_words = b"", []
+    for text, first_word in split_text(TEXT, first_unit=True):
+        unit = prepare(text, first_word)
+        rendered = renderer.add(unit, quiet_joe.synthesize("joe", unit.utterance(1.0)))
+        whole += rendered.audio
+        whole_words += [(w.word, w.start, w.end) for w in rendered.words]
+    whole += renderer.finish()
+    a, b = np.frombuffer(audio, "<i2").astype(np.int32), np.frombuffer(whole, "<i2").astype(np.int32)
+    assert a.shape == b.shape and np.max(np.abs(a - b)) <= 1  # windowed decoding is within 1e-6
+    assert words == whole_words and [w for w, _, _ in words] == TEXT.split()
+
+
+def test_the_next_unit_is_prepared_while_this_one_plays(quiet_joe: PiperEngine) -> None:
+    engine = Counting(quiet_joe)
+
+    async def overlap(pool: SynthesisPool) -> int:
+        pipeline = TurnPipeline(pool, voice(engine), OPTIONS, language="en-US", lookahead=1)
+        for i, text in enumerate(UNITS):
+            pipeline.add(text, 8 * i)
+        pieces = pipeline.next_unit()
+        await anext(pieces)
+        await asyncio.sleep(0.5)  # let the workers run what is queued
+        fronts = engine.fronts
+        await pieces.aclose()
+        await pipeline.aclose()
+        return fronts
+
+    assert run(overlap) == 2  # the second unit's front ran while the first was still being heard
+
+
+def test_closing_stops_a_unit_between_blocks_and_drops_what_is_queued(quiet_joe: PiperEngine) -> None:
+    engine = Counting(quiet_joe)
+
+    async def leave_early(pool: SynthesisPool) -> tuple[int, int, int]:
+        pipeline = TurnPipeline(pool, voice(engine), OPTIONS, language="en-US", lookahead=0)
+        pieces = speak_all(pipeline, [(UNITS[1], 0), (UNITS[0], 12), (UNITS[1], 20)])
+        await anext(pieces)
+        await pieces.aclose()
+        await asyncio.sleep(0.3)
+        return engine.blocks, engine.fronts, pool.scheduler.queued + pool.scheduler.busy
+
+    blocks, fronts, left = run(leave_early)
+    assert blocks == 1 and fronts <= 2 and left == 0
