@@ -49,6 +49,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # after choosing the backend
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     figure, (speed, ttfa) = plt.subplots(1, 2, figsize=(11, 4.2))
     levels: set[int] = set()
@@ -61,6 +62,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     speed.set(xlabel="concurrent clients", ylabel="audio seconds per wall second", title="Throughput")
     ttfa.set(xlabel="concurrent clients", ylabel="first audio p95 (ms)", title="Time to first audible sample",
              yscale="log")  # fmt: skip
+    ttfa.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ttfa.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ttfa.yaxis.set_minor_formatter(NullFormatter())
     for axes in (speed, ttfa):
         axes.set_xscale("log", base=2)
         axes.set_xticks(sorted(levels), [str(n) for n in sorted(levels)])
