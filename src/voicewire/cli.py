@@ -486,6 +486,8 @@ def bench_peers_cmd(targets: str, wyoming: tuple[str, ...], url: str | None, key
                     sentences: int, seconds: float, levels: str, audible_dbfs: float, env_dir: Path | None,
                     plot_path: Path | None, table_path: Path | None, as_json: bool) -> None:  # fmt: skip
     """Side by side with piper.http_server and wyoming-piper: first audio, then 1-16 concurrent clients."""
+    import importlib.util
+
     from voicewire.bench.corpus import PEER_SENTENCES
     from voicewire.bench.peer_targets import wyoming_target
     from voicewire.bench.peers import BUILTIN_TARGETS, PeersRun, ProbeSettings, run_peers
@@ -506,6 +508,8 @@ def bench_peers_cmd(targets: str, wyoming: tuple[str, ...], url: str | None, key
         raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
     if not names and not extra:
         raise click.UsageError("Nothing to probe: no --targets and no --wyoming.")
+    if plot_path is not None and importlib.util.find_spec("matplotlib") is None:  # say so before the run, not after
+        raise click.UsageError("--plot needs matplotlib: pip install 'voicewire[bench]'.")
     settings = ProbeSettings(sentences=PEER_SENTENCES[:sentences], seconds=seconds, levels=counts,
                              audible_dbfs=audible_dbfs)  # fmt: skip
     run = PeersRun(targets=names, extra=extra, url=url, key=key or "", workers=workers, env_dir=env_dir)
