@@ -87,6 +87,7 @@ class Reply:
 
     @property
     def ok(self) -> bool:
+        """Answered: neither refused nor failed (its audio may still be silent)."""
         return not self.refused and self.error is None
 
 
