@@ -605,6 +605,7 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
         (["bench", "sync"], "TTFB and total time"),
         (["bench", "soak"], "Mixed requests (sync, SSE, WebSocket, disconnects, bad requests)"),
         (["bench", "speak"], "`voicewire speak -f` on a long text"),
+        (["bench", "peers"], "Side by side with piper.http_server and wyoming-piper"),
     ],
     ids=lambda v: ("-".join(v) or "voicewire") if isinstance(v, list) else None,
 )

@@ -484,6 +484,68 @@ def bench_load_cmd(url: str | None, key: str | None, clients: str, scenario: str
     _print_rows(rows, as_json)
 
 
+@bench.command("peers")
+@click.option("--targets", default="piper-http,wyoming-piper,voicewire-joe,voicewire-heart", show_default=True,
+              help="Built-in servers to probe, comma-separated (an empty string: only --wyoming targets).")
+@click.option("--wyoming", "wyoming", multiple=True, metavar="NAME=tcp://HOST:PORT[?voice=V]",
+              help="Also probe a running Wyoming TTS server (repeatable).")
+@click.option("--url", default=None, help="A running voicewire for the voicewire-* targets; by default one is started.")
+@click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url (16 units for 16 clients).")
+@click.option("--workers", type=int, default=None, help="Processes of the started voicewire (default: one per core).")
+@click.option("--sentences", type=click.IntRange(1, 20), default=20, show_default=True,
+              help="How many of the 20 fixed sentences to speak.")
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
+              help="Length of each concurrency level.")
+@click.option("--levels", default="1,2,4,8,16", show_default=True, help="Concurrent clients per level.")
+@click.option("--audible-dbfs", type=float, default=-40.0, show_default=True,
+              help="A sample above this level is audible (the bench live / load definition).")
+@click.option("--env-dir", type=click.Path(path_type=Path), default=None,
+              help="The peers' virtual environment (default: ~/.cache/voicewire/bench-peers), reused while "
+              "the pins match.")
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=None,
+              help="Write the plot here (PNG; needs matplotlib).")
+@click.option("--table", "table_path", type=click.Path(path_type=Path), default=None,
+              help="Write the Markdown tables here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of the tables.")
+def bench_peers_cmd(targets: str, wyoming: tuple[str, ...], url: str | None, key: str | None, workers: int | None,
+                    sentences: int, seconds: float, levels: str, audible_dbfs: float, env_dir: Path | None,
+                    plot_path: Path | None, table_path: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Side by side with piper.http_server and wyoming-piper: first audio, then 1-16 concurrent clients."""
+    import importlib.util
+
+    from voicewire.bench.corpus import PEER_SENTENCES
+    from voicewire.bench.peer_targets import wyoming_target
+    from voicewire.bench.peers import BUILTIN_TARGETS, PeersRun, ProbeSettings, run_peers
+    from voicewire.bench.peers_report import markdown, plot
+
+    names = tuple(t for t in targets.split(",") if t)
+    unknown = [t for t in names if t not in BUILTIN_TARGETS]
+    if unknown:
+        raise click.UsageError(f"Unknown target {unknown[0]!r} (available: {', '.join(BUILTIN_TARGETS)}).")
+    try:
+        extra = tuple(wyoming_target(spec) for spec in wyoming)
+        counts = tuple(int(n) for n in levels.split(","))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not counts or min(counts) < 1:
+        raise click.UsageError(f"--levels {levels!r} must be positive client counts.")
+    if url is not None and not key:
+        raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+    if not names and not extra:
+        raise click.UsageError("Nothing to probe: no --targets and no --wyoming.")
+    if plot_path is not None and importlib.util.find_spec("matplotlib") is None:  # say so before the run, not after
+        raise click.UsageError("--plot needs matplotlib: pip install 'voicewire[bench]'.")
+    settings = ProbeSettings(sentences=PEER_SENTENCES[:sentences], seconds=seconds, levels=counts,
+                             audible_dbfs=audible_dbfs)  # fmt: skip
+    run = PeersRun(targets=names, extra=extra, url=url, key=key or "", workers=workers, env_dir=env_dir)
+    report = run_peers(run, settings, progress=lambda line: click.echo(line, err=True))
+    if plot_path is not None:
+        plot(report, plot_path)
+    if table_path is not None:
+        table_path.write_text(markdown(report))
+    click.echo(json.dumps(report, indent=2) if as_json else markdown(report), nl=as_json)
+
+
 @bench.command("soak")
 @click.option("--url", default=None, help="A running server; by default one is started for the run.")
 @click.option("--key", envvar="VOICEWIRE_API_KEY", default=None,

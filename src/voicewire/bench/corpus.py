@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LONG_TEXT", "SENTENCES", "SHORT_TEXT"]
+__all__ = ["LONG_TEXT", "PEER_SENTENCES", "SENTENCES", "SHORT_TEXT"]
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",
@@ -22,3 +22,29 @@ SENTENCES = (
 SHORT_TEXT = "Hello! Your order has shipped and will arrive tomorrow."
 
 LONG_TEXT = " ".join(SENTENCES * 4)
+
+
+PEER_SENTENCES = (
+    "The kettle whistled while we set the table.",
+    "Please close the gate behind you.",
+    "A cold wind blew across the empty field.",
+    "She found her keys under the sofa.",
+    "The train was late again this morning.",
+    "We planted tomatoes along the garden wall.",
+    "He read the letter twice before he answered.",
+    "The little boat drifted toward the shore.",
+    "Turn left at the bakery and walk two blocks.",
+    "Our neighbors painted their front door green.",
+    "The museum opens early on weekends.",
+    "Rain tapped softly against the window.",
+    "They shared a pot of tea by the fire.",
+    "The dog waited patiently at the door.",
+    "Bring a warm coat for the evening walk.",
+    "The children laughed at the clever puppet.",
+    "A bright moon rose over the quiet hills.",
+    "Write your name at the top of the page.",
+    "The old clock in the hall stopped at noon.",
+    "Thank you for calling, and have a good day.",
+)
+"""Twenty short plain sentences for ``voicewire bench peers``: no numbers, abbreviations or symbols,
+so every server's text front end reads them the same way and the figures compare the servers."""
