@@ -57,6 +57,9 @@ def main() -> None:
 @click.option("--scheduler", type=click.Choice(["deadline", "fifo"]), default=None,
               help="Order of engine calls (default deadline). Env: VOICEWIRE_SCHEDULER.")  # fmt: skip
 @click.option("--admission/--no-admission", default=None, help="Refuse streams early at capacity (default on).")
+@click.option("--forwarded-allow-ips", default=None,
+              help="Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, or *; "
+              "default 127.0.0.1). Behind a proxy on another host, name it. Env: VOICEWIRE_FORWARDED_ALLOW_IPS.")
 @click.option("--log-level", default=None, help="debug, info, warning, error.")
 def serve(
     host: str | None,
@@ -67,13 +70,17 @@ def serve(
     threads: int | None,
     scheduler: str | None,
     admission: bool | None,
+    forwarded_allow_ips: str | None,
     log_level: str | None,
 ) -> None:
     """Run the server (prints an API key when none exists yet)."""
+    from voicewire.config import parse_setting
     from voicewire.server.run import run
 
+    proxies = None if forwarded_allow_ips is None else parse_setting("forwarded_allow_ips", forwarded_allow_ips)
     settings = Settings.from_env(host=host, port=port, workers=workers, home=home, store=store, threads=threads,
-                                 scheduler=scheduler, admission=admission, log_level=log_level)  # fmt: skip
+                                 scheduler=scheduler, admission=admission, log_level=log_level,
+                                 forwarded_allow_ips=proxies)  # fmt: skip
     check_home(settings.home)
     keys = _open_store(settings)
     try:

@@ -22,7 +22,7 @@ import platformdirs
 
 from voicewire.exceptions import ConfigError
 
-__all__ = ["DEFAULT_ALIASES", "Settings", "default_home"]
+__all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_setting"]
 
 # Waves voice ids that the seeds' samples use, mapped to voices that ship with voicewire.
 DEFAULT_ALIASES: Mapping[str, str] = {"magnus": "joe"}
@@ -137,6 +137,15 @@ class Settings:
             aliases.update(_parse_aliases(raw_aliases))
         given = {k: v for k, v in overrides.items() if v is not None and k != "home"}
         return settings.replace(aliases=aliases, **given)
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """A setting given as text (a CLI option), read the way its ``VOICEWIRE_*`` variable is.
+
+    Raises:
+        ConfigError: the text is not a valid value (the message names the setting).
+    """
+    return _cast(name, raw, _CASTS[name])
 
 
 def _cast(name: str, raw: str, cast: Callable[[str], Any]) -> Any:

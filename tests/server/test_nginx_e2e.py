@@ -39,6 +39,11 @@ from support.server import Loopback, RunningServer, free_port, start_server
 from voicewire.auth.redis import RedisStore
 
 CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
+PROXY_ADDRESS = "127.0.0.5"
+"""nginx connects to the replicas from this address, as a proxy on another host would (not 127.0.0.1,
+which uvicorn trusts by default)."""
+BRAKE = 5
+"""Wrong keys per minute an address may send (per replica process) before all its keys are refused."""
 LIVE = "/waves/v1/tts/live"
 SENTENCE = "Every replica behind the proxy shares one key's limits through Redis."
 LONG = " ".join([SENTENCE] * 8)  # a few seconds of Piper synthesis: it outlasts the burst
@@ -88,6 +93,7 @@ def render(conf: str, replicas: list[int], port: int, logs: Path) -> str:
         ("server 10.0.0.12:8000 ", f"server 127.0.0.1:{replicas[1]} "),
         ("listen 80;", f"listen 127.0.0.1:{port};"),
         ("/var/log/nginx/", f"{logs}/"),
+        ("    proxy_http_version 1.1;\n", f"    proxy_http_version 1.1;\n    proxy_bind {PROXY_ADDRESS};\n"),
     ]
     for old, new in substitutions:
         assert conf.count(old) == 1, f"deploy/nginx.conf should have {old!r} exactly once (the test substitutes it)"
@@ -145,10 +151,11 @@ def start_nginx(folder: Path, replicas: list[int]) -> Proxy:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with redis_server(tmp_path_factory.mktemp("redis")) as redis, contextlib.ExitStack() as stack:
-        env = {"VOICEWIRE_STORE": redis.url, "VOICEWIRE_LEASE_TTL": "5"}
+        env = {"VOICEWIRE_STORE": redis.url, "VOICEWIRE_LEASE_TTL": "5", "VOICEWIRE_FAILED_AUTH_LIMIT": str(BRAKE)}
+        args = ("--forwarded-allow-ips", PROXY_ADDRESS)  # as deploy/nginx.conf says to start the replicas
         with ThreadPoolExecutor(2) as pool:  # both replicas load their engines at the same time
-            started = [pool.submit(start_server, tmp_path_factory.mktemp(f"replica-{name}"), extra_env=env, units=16)
-                       for name in "ab"]  # fmt: skip
+            started = [pool.submit(start_server, tmp_path_factory.mktemp(f"replica-{name}"), *args, extra_env=env,
+                                   units=16) for name in "ab"]  # fmt: skip
             for future in started:
                 if future.exception() is None:  # stop the one that started if the other did not
                     stack.callback(future.result().stop)
@@ -191,6 +198,25 @@ def test_health_and_errors_pass_through(cluster: Cluster) -> None:
     assert big.status_code == 413 and big.json()["code"] == "body_too_large"
     unauthorized = httpx.post(cluster.proxy.url + "/waves/v1/tts", json={"text": "Hi.", "voice_id": "heart"})
     assert unauthorized.status_code == 401 and unauthorized.json()["code"] == "unauthorized"
+
+
+def test_a_client_sending_wrong_keys_is_braked_and_another_client_is_not(cluster: Cluster) -> None:
+    """Behind the proxy each client keeps its own address: one client's wrong keys brake that client
+    only (before --forwarded-allow-ips, every client looked like nginx and all were locked out)."""
+    url = cluster.proxy.url + "/waves/v1/voice/get-all-models"
+
+    def client(address: str) -> httpx.Client:
+        return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+
+    with client("127.0.0.2") as guesser, client("127.0.0.3") as honest:
+        codes = [guesser.get(url, headers={"Authorization": f"Bearer vw_wrong{i:04d}"}).status_code
+                 for i in range(2 * BRAKE + 2)]  # both replicas see more than BRAKE wrong keys  # fmt: skip
+        assert codes[0] == 401 and codes[-1] == 429
+        braked = guesser.get(url, headers=cluster.a.headers)
+        assert braked.status_code == 429 and braked.json()["code"] == "too_many_failed_attempts"
+        for _ in range(2):  # both replicas
+            assert honest.get(url, headers=cluster.a.headers).status_code == 200
+        assert honest.get(url, headers={"Authorization": "Bearer vw_wrongkey"}).status_code == 401
 
 
 def test_sdk_sync_call(cluster: Cluster) -> None:
