@@ -83,6 +83,10 @@ class Settings:
     ws_deflate: bool = False
     """Accept permessage-deflate on the live WebSocket (see BENCHMARKS.md for why it is off)."""
 
+    key_cache_ttl: float = 5.0
+    """Seconds a checked key is trusted without asking the store again: how soon a revoked key stops
+    working, on open WebSockets too (checked again at every turn)."""
+
     failed_auth_limit: int = 10
     """Wrong keys a client address may send per minute before all its keys are refused (0: no limit)."""
 
@@ -192,6 +196,13 @@ def _address_list(raw: str) -> tuple[str, ...]:
     return items
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError(raw)
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -218,6 +229,7 @@ def _voice_list(raw: str) -> tuple[str, ...]:
 
 _positive_int.__name__ = "positive integer"
 _positive_float.__name__ = "positive number"
+_non_negative_float.__name__ = "number (0 or more)"
 _policy.__name__ = "scheduler (deadline or fifo)"
 _bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
@@ -244,6 +256,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "ws_deflate": _bool,
     "playground": _bool,
     "failed_auth_limit": _non_negative_int,
+    "key_cache_ttl": _non_negative_float,
     "cors_origins": _origin_list,
     "forwarded_allow_ips": _address_list,
 }

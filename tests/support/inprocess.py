@@ -6,9 +6,9 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from voicewire.auth.store import MemoryStore
 from voicewire.config import Settings
@@ -17,6 +17,8 @@ from voicewire.engines.catalog import Catalog
 from voicewire.runtime.runtime import Runtime
 from voicewire.server.app import create_app
 from voicewire.server.run import DrainingServer, uvicorn_config
+
+T = TypeVar("T")
 
 
 class RecordingEngine(Engine):
@@ -70,11 +72,44 @@ class InProcessServer:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
+    def in_loop(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float = 30) -> T:
+        """Run a coroutine in the server's event loop and wait for its result."""
+        loop = self.server.servers[0].get_loop()
+
+        async def wrapped() -> T:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), loop).result(timeout=timeout)
+
     def tasks(self) -> int:
         """Live asyncio tasks in the server's event loop (asked from inside the loop)."""
-        loop = self.server.servers[0].get_loop()
 
         async def count() -> int:
             return len(asyncio.all_tasks()) - 1  # not this one
 
-        return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
+        return self.in_loop(count, timeout=5)
+
+    def idle(self) -> bool:
+        """Nothing queued or running on the synthesis workers, no stream admitted, no socket open."""
+        pool = self.runtime.pool
+        return pool.scheduler.busy == 0 and pool.scheduler.queued == 0 and pool.capacity.streams == 0 and not (
+            self.runtime.connections
+        )
+
+    def wait_synthesis_paused(self, timeout: float = 20) -> None:
+        """Polls until the workers have had nothing to do for five polls in a row (a stream paused
+        because its client does not read)."""
+        scheduler = self.runtime.pool.scheduler
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while quiet < 5:
+            assert time.monotonic() < deadline, "synthesis never paused"
+            quiet = quiet + 1 if scheduler.busy == 0 and scheduler.queued == 0 else 0
+            time.sleep(0.05)
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        """Polls ``idle`` (a condition, not a guess at how long things take)."""
+        deadline = time.monotonic() + timeout
+        while not self.idle():
+            assert time.monotonic() < deadline, "the server is still busy"
+            time.sleep(0.02)

@@ -56,7 +56,7 @@ class Runtime:
         self.pool = SynthesisPool(
             settings.synthesis_workers, policy=settings.scheduler, utilization=settings.utilization
         )
-        self.keys = KeyChecker(self.store, failed_auth_limit=settings.failed_auth_limit)
+        self.keys = KeyChecker(self.store, ttl=settings.key_cache_ttl, failed_auth_limit=settings.failed_auth_limit)
         self.limiter = Limiter(self.store, ttl=settings.lease_ttl)
         self.admission = Admission(
             keys=self.keys,
@@ -116,12 +116,13 @@ class Runtime:
         logger.info("= voices loaded: %s", ", ".join(self.settings.preload))
 
     # -- draining ------------------------------------------------------------------------------------
-    async def drain(self) -> None:
-        """Refuse new work, let running turns finish (up to ``drain_timeout``), then close the rest."""
+    async def drain(self, timeout: float | None = None) -> None:
+        """Refuse new work, let running turns finish (up to ``timeout``, by default the settings'
+        ``drain_timeout``), then close the rest."""
         self.draining = True
         for connection in list(self.connections):
             connection.drain()
-        deadline = time.monotonic() + self.settings.drain_timeout
+        deadline = time.monotonic() + (self.settings.drain_timeout if timeout is None else timeout)
         while self.connections and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         for connection in list(self.connections):
