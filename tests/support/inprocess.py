@@ -42,7 +42,18 @@ class RecordingEngine(Engine):
 
 
 class InProcessServer:
-    def __init__(self, engine: RecordingEngine, home: Path, *, units: int = 1, **settings_: Any) -> None:
+    """``engine`` (recorded) and any ``more`` engines, with ``aliases``, served by the real app."""
+
+    def __init__(
+        self,
+        engine: RecordingEngine,
+        home: Path,
+        *,
+        units: int = 1,
+        more: Sequence[Engine] = (),
+        aliases: dict[str, str] | None = None,
+        **settings_: Any,
+    ) -> None:
         self.engine = engine
         store = MemoryStore()
         record, self.key = store.create("flow", units)
@@ -50,9 +61,9 @@ class InProcessServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases={}, port=self.port,
+        settings = Settings(home=home, preload=(), max_text_chars=20_000, aliases=aliases or {}, port=self.port,
                             log_level="warning", **settings_)  # fmt: skip
-        self.runtime = Runtime(settings, catalog=Catalog([engine], {}), store=store)
+        self.runtime = Runtime(settings, catalog=Catalog([engine, *more], aliases or {}), store=store)
         self.server = DrainingServer(uvicorn_config(settings, create_app(self.runtime)), self.runtime)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

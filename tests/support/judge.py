@@ -52,6 +52,8 @@ MAX_CORPUS_WER = 0.10
 MAX_SENTENCE_WER = 0.25
 #: WER that unintelligible audio (reversed, noise, silence) scores at least, per sentence.
 MIN_GARBAGE_WER = 0.80
+#: A segment Whisper gives a higher no-speech probability than this is not counted (speech: ~0.1).
+NO_SPEECH = 0.6
 
 # Belt and braces: the model is a local directory, so faster-whisper never calls the hub, but if
 # anything does reach for huggingface_hub it must fail fast instead of hanging on the network.
@@ -89,10 +91,14 @@ def transcribe(samples: np.ndarray, sample_rate: int) -> str:
         beam_size=5,
         temperature=0.0,  # a single temperature: no random fallback sampling
         condition_on_previous_text=False,
-        without_timestamps=True,
+        # With timestamps: without them Whisper decodes the whole window as one segment and may end
+        # it after a sentence, dropping the rest of a multi-sentence clip (seen on Piper streams:
+        # 1 to 3 trailing sentences missing while each one, transcribed alone, was right).
+        without_timestamps=False,
         vad_filter=False,
     )
-    return " ".join(segment.text.strip() for segment in segments).strip()
+    # Whisper's own "no speech here" signal: with timestamps on it writes "you" over silence otherwise.
+    return " ".join(segment.text.strip() for segment in segments if segment.no_speech_prob <= NO_SPEECH).strip()
 
 
 # Spellings Whisper and a reference may legitimately disagree on; mapped to one canonical form.
