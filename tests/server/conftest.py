@@ -46,3 +46,13 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
     running = start_server(home, extra_env=env, units=64)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def clean_fuzz_log(fuzz_server: RunningServer) -> Iterator[None]:
+    """After each fuzz test, whatever ran before it: nothing it sent reached the server's last-resort
+    handler (no traceback, no internal error in what the server logged meanwhile)."""
+    before = len(fuzz_server.output())
+    yield
+    logged = fuzz_server.output()[before:]
+    assert "Traceback" not in logged and "internal error" not in logged, logged[-3000:]
