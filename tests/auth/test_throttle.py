@@ -27,13 +27,14 @@ def test_clients_are_braked_apart() -> None:
     assert brake.retry_after("b", 0.0) == 0
 
 
-def test_a_full_bucket_is_forgotten_and_the_table_is_bounded() -> None:
+def test_the_table_is_bounded_and_forgets_the_client_seen_longest_ago() -> None:
     brake = FailedAuthThrottle(limit=2, period=60, max_clients=3)
-    for client in "abcd":
+    for client in "abcd":  # one wrong key each: one try left each, but there is room for three clients
         brake.failed(client, 0.0)
-    assert len(brake._buckets) == 3 and "a" not in brake._buckets  # the oldest went first
-    brake.retry_after("b", 1000.0)
-    assert "b" not in brake._buckets
+    brake.failed("d", 0.0)
+    assert brake.retry_after("d", 0.0) > 0  # remembered: its second wrong key brakes it
+    brake.failed("a", 0.0)
+    assert brake.retry_after("a", 0.0) == 0  # forgotten when "d" came: this is its first wrong key again
 
 
 def test_limit_zero_turns_the_brake_off() -> None:

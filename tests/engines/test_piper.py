@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import shutil
 from collections.abc import Iterator
@@ -28,13 +27,11 @@ def model_inputs(
 
 
 @pytest.fixture(scope="module")
-def quiet_piper(piper_engine: PiperEngine) -> Iterator[PiperEngine]:
+def quiet_piper(engine_cache: Path) -> Iterator[PiperEngine]:
     """joe with the model's noise off: the same words give the same samples on every call."""
-    engine = PiperEngine()
-    loaded = piper_engine._voice("joe")
-    inference = {**loaded.config.get("inference", {}), "noise_scale": 0.0, "noise_w": 0.0}
-    engine._loaded["joe"] = dataclasses.replace(loaded, config={**loaded.config, "inference": inference})
+    engine = PiperEngine(cache_dir=engine_cache, noise=False)
     yield engine
+    engine.close()
 
 
 def test_durations_sum_to_the_audio(piper_engine: PiperEngine) -> None:
