@@ -100,7 +100,8 @@ def test_a_unit_comes_out_block_by_block_before_it_is_all_decoded(quiet_joe: Pip
         return decoded_then, 1 + len(rest)
 
     decoded_then, pieces = run(first_unit)
-    assert decoded_then == 1 and engine.blocks >= 2 and pieces == engine.blocks
+    # The first block is out before the second is decoded; every block comes in pieces of about 0.1 s.
+    assert decoded_then == 1 and engine.blocks >= 2 and pieces >= 10
     assert all(name.startswith("voicewire-synth") for name in engine.threads)
 
 

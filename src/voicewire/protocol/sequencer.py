@@ -15,7 +15,9 @@ The listener's adapter carries out the jobs (``jobs_to_run``) and reports their 
   in order. Report each with ``job_audio`` (partial), then ``job_done`` or ``job_failed``.
 - ``events_to_send()``: ``TurnAudio``, ``TurnComplete``, ``TurnFailed``, ``Problem``, ``TimedOut``,
   in order per lane: a job's results go out as soon as every job of its lane before it is
-  delivered. Exactly one ``TurnComplete`` follows the last audio of every closed turn; never one
+  delivered, at the pace of a listener (``protocol.pacing``: a turn's audio is let out evenly
+  instead of in bursts, so a client that ends a turn on a pause hears all of it). Exactly one
+  ``TurnComplete`` follows the last audio of every closed turn; never one
   for an open turn; an error ends a turn with one ``TurnFailed`` instead.
 - ``tick(now)`` at ``next_deadline()``: a turn's ``flush_ms`` flush, and the idle timeout.
 
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicewire.exceptions import QueueFull, TextTooLong, VoicewireError
+from voicewire.protocol.pacing import Pacer
 from voicewire.protocol.turn import TurnOptions, WordTiming
 from voicewire.text.chunker import Chunker
 from voicewire.text.words import client_words
@@ -90,6 +93,8 @@ class TurnAudio:
     turn: Turn
     audio: bytes
     words: tuple[WordTiming, ...] = ()
+    seconds: float = 0.0
+    """Duration of ``audio``: what the pacer counts."""
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,9 @@ class _OpenTurn:
 
 @dataclass
 class _Result:
-    """What a job reported and was not delivered yet."""
+    """What a job reported and was not delivered yet: pieces of audio (bytes, words, seconds)."""
 
-    audio: list[bytes] = field(default_factory=list)
-    words: list[WordTiming] = field(default_factory=list)
+    pieces: list[tuple[bytes, tuple[WordTiming, ...], float]] = field(default_factory=list)
     done: bool = False
     error: VoicewireError | None = None
 
@@ -171,11 +175,14 @@ class TurnSequencer:
         self._events: list[Event] = []
         self._failed_turns: set[int] = set()
         self._issued_chars = 0  # text of units handed out and not yet delivered
+        self._pacers: dict[str | None, Pacer[Event]] = {}
+        self._now = now
 
     # -- inputs: the dialect -----------------------------------------------------------------------
     def touch(self, now: float) -> None:
         """The client is there (a keepalive, any message): the idle timer starts again."""
         self._last_activity = now
+        self._now = max(self._now, now)
 
     def is_open(self, context: str | None = None) -> bool:
         return context in self._open
@@ -195,6 +202,7 @@ class TurnSequencer:
         none is open. ``close`` ends the turn after this text. Closing when nothing is open and no
         text came still answers ``TurnComplete``, so a client waiting on it finishes."""
         self._last_activity = now
+        self._clock(now)
         current = self._open.get(context)
         if current is None:
             if not text.strip():
@@ -232,8 +240,13 @@ class TurnSequencer:
             current.pending_since = None
 
     def cancel(self, now: float, context: str | None = None) -> None:
-        """Drop everything of ``context`` not yet delivered: its open turn, its queued units. Silent."""
+        """Drop everything of ``context`` not yet sent: its open turn, its queued units, the audio the
+        pacer holds. Silent."""
         self._last_activity = now
+        self._now = max(self._now, now)
+        pacer = self._pacers.pop(context, None)
+        if pacer is not None:
+            pacer.clear()
         current = self._open.pop(context, None)
         if current is not None:
             self._failed_turns.add(current.turn.turn_id)
@@ -262,34 +275,56 @@ class TurnSequencer:
         open_turn = self._open.get(turn.context)
         return not any(j.turn is turn for j in lane) and not (open_turn is not None and open_turn.turn is turn)
 
-    def job_audio(self, job: Job, audio: bytes, words: Sequence[WordTiming] = ()) -> None:
-        """Part of a job's result: audio of its unit, and the words whose timings are known.
+    def job_audio(
+        self,
+        job: Job,
+        audio: bytes,
+        words: Sequence[WordTiming] = (),
+        seconds: float = 0.0,
+        *,
+        now: float | None = None,
+    ) -> None:
+        """Part of a job's result: a piece of its unit's audio (``seconds`` long), and the words whose
+        timings are known.
 
-        Each word should come before (or with) the audio in which it starts. Delivered at once if the
-        job is the oldest not yet delivered of its lane; the job still ends with ``job_done``.
+        Each word should come before (or with) the audio in which it starts. Delivered (to the pacer)
+        at once if the job is the oldest not yet delivered of its lane; the job still ends with
+        ``job_done``. ``now``: the adapter's clock (default: the latest time the sequencer was told).
         """
+        self._clock(now)
         if job.job_id in self._issued:  # else its turn failed meanwhile: nothing to deliver
-            result = self._results.setdefault(job.job_id, _Result())
-            result.audio.append(audio)
-            result.words.extend(words)
+            self._results.setdefault(job.job_id, _Result()).pieces.append((audio, tuple(words), seconds))
             self._deliver(job.turn.context)
 
-    def job_done(self, job: Job, audio: bytes = b"", words: Sequence[WordTiming] = ()) -> None:
+    def job_done(
+        self,
+        job: Job,
+        audio: bytes = b"",
+        words: Sequence[WordTiming] = (),
+        seconds: float = 0.0,
+        *,
+        now: float | None = None,
+    ) -> None:
         """The end of a job's result (all of it, if there were no ``job_audio`` calls)."""
+        self._clock(now)
         if job.job_id in self._issued:
             result = self._results.setdefault(job.job_id, _Result())
-            result.audio.append(audio)
-            result.words.extend(words)
+            if audio or words:
+                result.pieces.append((audio, tuple(words), seconds))
             result.done = True
             self._deliver(job.turn.context)
 
-    def job_failed(self, job: Job, error: VoicewireError) -> None:
+    def job_failed(self, job: Job, error: VoicewireError, *, now: float | None = None) -> None:
+        self._clock(now)
         if job.job_id in self._issued:
             self._results[job.job_id] = _Result(error=error)
             self._deliver(job.turn.context)
 
     def tick(self, now: float) -> None:
-        """Timers: due ``flush_ms`` flushes, and the idle timeout."""
+        """Timers: held audio the pacer lets out, due ``flush_ms`` flushes, and the idle timeout."""
+        self._clock(now)
+        for pacer in self._pacers.values():
+            self._events.extend(pacer.release(now))
         for current in list(self._open.values()):
             flush_at = _flush_deadline(current)
             if flush_at is not None and now >= flush_at:
@@ -310,8 +345,8 @@ class TurnSequencer:
 
     @property
     def busy(self) -> bool:
-        """True while some audio is still being made or delivered: the idle timer waits."""
-        return bool(self._issued)
+        """True while some audio is still being made or held: the idle timer waits."""
+        return bool(self._issued) or any(p.holding for p in self._pacers.values())
 
     @property
     def turn_open(self) -> bool:
@@ -322,6 +357,7 @@ class TurnSequencer:
         if self.timed_out:
             return None
         deadlines = [d for d in (_flush_deadline(t) for t in self._open.values()) if d is not None]
+        deadlines += [max(d, self._now) for d in (p.next_release() for p in self._pacers.values()) if d is not None]
         if not self.busy:
             deadlines.append(self._last_activity + self.idle_timeout)
         return min(deadlines) if deadlines else None
@@ -381,9 +417,9 @@ class TurnSequencer:
             job = lane[0]
             result = self._results[job.job_id]
             if result.error is None:
-                if result.audio or result.words:
-                    self._events.append(TurnAudio(job.turn, b"".join(result.audio), tuple(result.words)))
-                result.audio, result.words = [], []
+                for audio, words, seconds in result.pieces:
+                    self._paced(TurnAudio(job.turn, audio, words, seconds))
+                result.pieces = []
                 if not result.done:
                     return
             lane.popleft()
@@ -391,9 +427,20 @@ class TurnSequencer:
             if result.error is not None:
                 self._fail(job.turn, result.error)
             elif isinstance(job, EndTurn):
-                self._events.append(TurnComplete(job.turn))
+                self._paced(TurnComplete(job.turn))
         if lane is not None and not lane:
             del self._lanes[context]
+
+    def _paced(self, event: TurnAudio | TurnComplete | TurnFailed) -> None:
+        """Hand a turn's event to its lane's pacer; take what it lets out now."""
+        pacer = self._pacers.get(event.turn.context)
+        if pacer is None:
+            pacer = self._pacers[event.turn.context] = Pacer(_turn_id, _audio_seconds)
+        self._events.extend(pacer.push(event, self._now))
+
+    def _clock(self, now: float | None) -> None:
+        if now is not None:
+            self._now = max(self._now, now)
 
     def _fail_open(self, context: str | None, error: VoicewireError) -> None:
         """End the open turn of ``context`` with an error, in order: after the audio queued before it."""
@@ -417,13 +464,22 @@ class TurnSequencer:
         self._failed_turns.add(turn.turn_id)
         if (current := self._open.get(turn.context)) is not None and current.turn is turn:
             del self._open[turn.context]
-        self._events.append(TurnFailed(turn, error))
+        self._paced(TurnFailed(turn, error))
         lane = self._lanes.get(turn.context)
         if lane is None:
             return
         for job in [j for j in lane if j.turn is turn]:
             lane.remove(job)
             self._forget(job)
+
+
+def _turn_id(event: Event) -> int:
+    assert isinstance(event, TurnAudio | TurnComplete | TurnFailed)
+    return event.turn.turn_id
+
+
+def _audio_seconds(event: Event) -> float | None:
+    return event.seconds if isinstance(event, TurnAudio) else None
 
 
 def _flush_deadline(current: _OpenTurn) -> float | None:

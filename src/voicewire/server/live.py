@@ -243,7 +243,7 @@ class _Connection:
                 if isinstance(job, SpeakUnit):
                     await self._speak(work, job)
                 else:
-                    self.sequencer.job_done(job, await work.pipeline.finish())
+                    self.sequencer.job_done(job, await work.pipeline.finish(), now=time.monotonic())
             except Exception as exc:
                 self._failed(job, exc)
                 continue
@@ -274,14 +274,14 @@ class _Connection:
             if not self.sequencer.wants(job):  # the turn failed, was cancelled, or the socket is closing
                 return
             if piece.audio or piece.words:
-                self.sequencer.job_audio(job, piece.audio, piece.words)
+                self.sequencer.job_audio(job, piece.audio, piece.words, piece.seconds, now=time.monotonic())
                 self._pump()
         work.grant.characters += len(job.text)
-        self.sequencer.job_done(job)
+        self.sequencer.job_done(job, now=time.monotonic())
 
     def _failed(self, job: Job, exc: BaseException) -> None:
         error = public_error(exc)
-        self.sequencer.job_failed(job, error)
+        self.sequencer.job_failed(job, error, now=time.monotonic())
         self._pump()
         code = close_code(error)
         if code is not None and self.closing is None:

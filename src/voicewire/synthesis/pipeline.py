@@ -9,8 +9,9 @@ scheduler orders it and admission is charged for all of it:
    engine that does not stream, the whole synthesis). Fronts of the next ``lookahead`` units start
    early, so a unit is ready when the one before it has been heard;
 2. each *block* of the unit, as the engine decodes it, through the turn's renderer (trim, pauses,
-   fades, resampling, encoding), so a listener hears the start of a unit before its end is made.
-   Blocks of a turn run one after another: the renderer keeps state across them.
+   fades, resampling, encoding) in slices of ``FRAME_S``, so a listener hears the start of a unit
+   before its end is made. Blocks of a turn run one after another: the renderer keeps state across
+   them.
 
 Deadlines (``Pacing``): a live turn's first audio is wanted now; after that its listener plays in
 real time from the moment the first audio was made, so more is due when the audio made so far
@@ -45,6 +46,11 @@ MARGIN_S = 0.5
 """A live turn's next audio is due this long before its listener's buffered audio runs out."""
 BATCH_SLACK_S = 5.0
 """How long a batch turn's work gives way to live streams."""
+FRAME_S = 0.1
+"""Audio per piece: the renderer takes an engine's block in slices of this many seconds, so pieces
+are small enough to be paced out evenly (``protocol.sequencer``) while the next ones are made."""
+SILENT_TURN_S = 0.02
+"""Silence given to a turn with text but nothing speakable in it."""
 
 
 class Pacing(enum.Enum):
@@ -103,6 +109,7 @@ class TurnPipeline:
         """Seconds from ``opened_at`` to the first audio made, once there is some."""
         self._pending: deque[_Pending] = deque()
         self._playing_since: float | None = None
+        self._had_text = False
         self._engine = voice.engine.name
 
     @property
@@ -115,6 +122,7 @@ class TurnPipeline:
         """Queue the next unit of the turn (``first_word``: how many client words of the turn came
         before it). Its preparation and engine call start at once if within the lookahead."""
         self._pending.append(_Pending(text, first_word))
+        self._had_text = self._had_text or bool(text.strip())
         self._top_up()
 
     def _top_up(self) -> None:
@@ -140,37 +148,46 @@ class TurnPipeline:
         self._top_up()
         stream, renderer = front.stream, self.renderer
         state = {"received": 0, "begun": False}
+        frame = max(1, round(FRAME_S * stream.sample_rate))
 
-        def step() -> tuple[Rendered, int, bool]:
+        def step() -> tuple[list[Rendered], int, bool]:
             if not state["begun"]:
                 renderer.begin_unit(front.unit, stream)
                 state["begun"] = True
-            if state["received"] >= stream.length:
-                return renderer.end_unit(), 0, True
-            block = next(stream.blocks, None)
-            if block is None:  # the engine fell short of what it announced: end_unit says so
-                return renderer.end_unit(), 0, True
+            block = next(stream.blocks, None) if state["received"] < stream.length else None
+            if block is None:  # the unit is all here (or the engine fell short: end_unit says so)
+                return [renderer.end_unit()], 0, True
             state["received"] += len(block)
-            piece = renderer.add_block(block)
-            if state["received"] < stream.length:
-                return piece, len(block), False
-            end = renderer.end_unit()
-            return Rendered(piece.audio + end.audio, piece.words + end.words), len(block), True
+            pieces = [renderer.add_block(block[i : i + frame]) for i in range(0, len(block), frame)]
+            last = state["received"] >= stream.length
+            if last:  # the end of the unit goes with its last piece, not in a tiny frame of its own
+                pieces[-1] = pieces[-1] + renderer.end_unit()
+            return [p for p in pieces[:-1] if p.audio or p.words] + pieces[-1:], len(block), last
 
         rate = stream.sample_rate
         while True:
             dry_at = self._runs_dry_at()
-            piece, _samples, last = await self.pool.run(
+            pieces, _samples, last = await self.pool.run(
                 self._engine, step, deadline=self._deadline(), audio_s=lambda r: r[1] / rate
             )
-            self._played(piece.audio, dry_at)
-            yield piece
+            for piece in pieces:
+                self._played(piece.audio, dry_at)
+                yield piece
             if last:
                 return
 
     async def finish(self) -> bytes:
-        """The turn's tail: the resampler's delay line and the encoder's flush. Call once, last."""
-        return await self.pool.run(self._engine, self.renderer.finish, deadline=self._deadline(), audio_s=lambda _: 0.0)
+        """The turn's tail: the resampler's delay line and the encoder's flush. Call once, last.
+
+        A turn that was given text but had nothing speakable in it (``"..."``, an emoji) gets
+        ``SILENT_TURN_S`` of silence here: clients wait for a first chunk before they end a turn.
+        """
+        renderer, silent = self.renderer, self._had_text and self._playing_since is None
+
+        def tail() -> bytes:
+            return (renderer.silence(SILENT_TURN_S).audio if silent else b"") + renderer.finish()
+
+        return await self.pool.run(self._engine, tail, deadline=self._deadline(), audio_s=lambda _: 0.0)
 
     async def aclose(self) -> None:
         """Stop: queued engine calls are dropped, running ones finish and are thrown away."""

@@ -44,6 +44,11 @@ _CLAUSE_END = ",;:—-"
 class Rendered:
     audio: bytes
     words: tuple[WordTiming, ...] = ()
+    seconds: float = 0.0
+    """Duration of ``audio`` (of the samples encoded into it; for MP3 the encoder may hold some back)."""
+
+    def __add__(self, other: Rendered) -> Rendered:
+        return Rendered(self.audio + other.audio, self.words + other.words, self.seconds + other.seconds)
 
 
 def pause_after(text: str) -> float:
@@ -116,8 +121,7 @@ class TurnRenderer:
         """Bytes and word timestamps for the next unit of the turn, all of its audio at once."""
         self.begin_unit(unit, UnitStream.whole(audio))
         head = self.add_block(audio.samples)
-        tail = self.end_unit()
-        return Rendered(head.audio + tail.audio, head.words + tail.words)
+        return head + self.end_unit()
 
     def begin_unit(self, unit: PreparedUnit, stream: UnitStream) -> None:
         """Start the next unit, whose audio ``stream`` announces. Only the stream's description is
@@ -219,7 +223,14 @@ class TurnRenderer:
         if final:
             self._elapsed += length
         assert self._resampler is not None
-        return Rendered(self._encode(self._resampler.process(piece)), words)
+        resampled = self._resampler.process(piece)
+        return Rendered(self._encode(resampled), words, resampled.size / self.sample_rate)
+
+    def silence(self, seconds: float) -> Rendered:
+        """``seconds`` of silence in the turn's format (a turn with text but nothing speakable still
+        gets some audio: clients wait for a chunk before they end a turn)."""
+        zeros = np.zeros(round(seconds * self.sample_rate), np.float32)
+        return Rendered(self._encode(zeros), (), zeros.size / self.sample_rate)
 
     def _encode(self, samples: Samples) -> bytes:
         if samples.size == 0:

@@ -109,10 +109,25 @@ def test_blank_text_without_flush_is_a_keepalive() -> None:
     assert s.sequencer.next_deadline() == 18.0
 
 
-def test_blank_message_without_continue_closes_an_open_turn() -> None:
+def test_a_keepalive_in_the_middle_of_a_turn_neither_splits_nor_closes_it() -> None:
+    """Pipecat sends {"text": " "} every 30 s, without continue, turn or no turn."""
+    s = make(idle_timeout=10)
+    send(s, text="Hello there, how", **{"continue": True})
+    run_jobs(s)
+    send(s, now=9.0, text=" ")
+    assert s.sequencer.turn_open and s.sequencer.jobs_to_run() == []
+    assert "complete" not in statuses(s.frames_to_send())
+    send(s, now=9.5, text=" are you?", **{"continue": True})
+    send(s, text="", **{"continue": False})
+    jobs = run_jobs(s)
+    assert [j.text for j in jobs if isinstance(j, SpeakUnit)] == ["how are you?"] and isinstance(jobs[-1], EndTurn)
+    assert statuses(s.frames_to_send()).count("complete") == 1
+
+
+def test_an_empty_message_without_continue_closes_an_open_turn() -> None:
     s = make()
     send(s, text="Hello", **{"continue": True})
-    send(s, text=" ")
+    send(s, text="")
     jobs = run_jobs(s)
     assert isinstance(jobs[-1], EndTurn) and statuses(s.frames_to_send())[-1] == "complete"
 
@@ -368,8 +383,8 @@ def test_partials_of_a_later_job_wait_for_the_jobs_before_it() -> None:
     s.sequencer.job_audio(one, b"o")
     assert audio_of(s.frames_to_send()) == b"o"
     s.sequencer.job_done(one, b"ne")
-    frames = s.frames_to_send()  # the rest of "one", then all that "two" has so far, in one go; not "three"
-    assert statuses(frames) == ["chunk", "word_timestamp", "chunk"] and audio_of(frames) == b"netw"
+    frames = s.frames_to_send()  # the rest of "one", then the pieces "two" has so far; not "three"
+    assert statuses(frames) == ["chunk", "word_timestamp", "chunk", "chunk"] and audio_of(frames) == b"netw"
     s.sequencer.job_done(two, b"o")
     s.sequencer.job_done(end, b"|")
     frames = s.frames_to_send()

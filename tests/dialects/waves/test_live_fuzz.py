@@ -256,6 +256,8 @@ class Harness:
 
     def apply(self, sent: dict[str, Any], text: str) -> None:
         closes = bool(sent.get("flush")) or not sent.get("continue")
+        if text and not text.strip() and not sent.get("flush"):
+            return  # a keepalive: it neither opens, splits nor closes a turn
         if self.open is None:
             if not text.strip():
                 if sent.get("flush"):  # answered with a complete, though nothing was said

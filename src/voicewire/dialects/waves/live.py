@@ -11,11 +11,24 @@ buffered; a message with ``flush: true`` or without ``continue: true`` closes th
 ``complete`` follows the last audio of every closed turn, never one for an open turn. An error in a
 turn (text over the limit, an engine failure) ends it with one ``error`` frame and no ``complete``.
 A frame that is not JSON or has invalid fields gets an ``error`` frame and changes nothing else.
+
+Keepalives: text that is only whitespace (and not empty) with no ``flush`` never opens, splits,
+closes or completes a turn; it only tells the idle timer the client is there (Pipecat sends
+``{"text": " "}`` every 30 s, in the middle of turns too).
+
+Continuations (``context_id``, as the LiveKit and Pipecat plugins send it): each context is a lane
+of its own, with its own open turn; its frames carry its ``context_id``; ``max_buffer_delay_ms``
+speaks what a context buffered that long ago; ``{"context_id": ..., "cancel_request": true}`` drops
+the context's buffered text and unsent audio, stops its synthesis and sends nothing more for it.
+Pipecat sends each sentence of a context without the space before it, so when a fragment of a
+context starts right after a sentence's final mark, a space joins them. Messages without
+``context_id`` behave as they always did.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -67,6 +80,7 @@ class WavesLiveSession:
         self.close: tuple[int, str] | None = None
         self._check_voice = check_voice
         self._new_request_id = new_request_id or (lambda: f"task_{uuid.uuid4().hex}")
+        self._ended: dict[str | None, bool] = {}  # per context: its last fragment ended a sentence
 
     # -- client frames -------------------------------------------------------------------------------
     def receive_text(self, data: str, now: float) -> None:
@@ -93,9 +107,14 @@ class WavesLiveSession:
     def receive_message(self, obj: Any, now: float) -> None:
         """A decoded JSON message: validate it fully, then apply it."""
         self.sequencer.touch(now)
-        opening = not self.sequencer.is_open()
         try:
             check_nesting(obj)
+            context = _context_id(obj)
+            if _cancels(obj):
+                self.sequencer.cancel(now, context)
+                self._ended.pop(context, None)
+                return
+            opening = not self.sequencer.is_open(context)
             message = _LiveMessage.parse(obj, needs_voice=opening)
             if opening and message.text.strip() and self._check_voice is not None:
                 assert message.settings is not None
@@ -103,16 +122,31 @@ class WavesLiveSession:
         except VoicewireError as exc:
             self._problem(exc)
             return
-        if opening and not message.text.strip() and not message.flush:
-            return  # a keepalive; a flush with nothing open still answers complete
+        text = message.text
+        if text and not text.strip() and not message.flush:
+            return  # a keepalive (the idle timer was reset above)
+        if opening and not text.strip() and not message.flush:
+            return  # nothing to open a turn with; a flush with nothing open still answers complete
+        if context is not None:
+            text = self._joined(context, text)
         self.sequencer.add_text(
             now,
-            message.text,
+            text,
+            context=context,
             options=None if message.settings is None else message.settings.options,
-            meta=self._meta(message) if opening else None,
+            meta=self._meta(message, context) if opening else None,
             close=message.closes,
             flush_ms=message.max_buffer_flush_ms,
         )
+        if message.closes:
+            self._ended.pop(context, None)
+
+    def _joined(self, context: str, text: str) -> str:
+        """``text`` with a space before it if it starts right after a sentence's final mark."""
+        ended = self._ended.get(context, False)
+        if text.strip():
+            self._ended[context] = _SENTENCE_END.search(text) is not None
+        return " " + text if ended and text[:1].isalnum() else text
 
     # -- frames out ----------------------------------------------------------------------------------
     def outgoing(self) -> list[str | bytes]:
@@ -143,14 +177,33 @@ class WavesLiveSession:
     def _problem(self, error: VoicewireError) -> None:
         self.sequencer.problem(error)
 
-    def _meta(self, message: _LiveMessage) -> dict[str, Any]:
+    def _meta(self, message: _LiveMessage, context: str | None) -> dict[str, Any]:
         ids = {"session_id": self.session_id}
+        if context is not None:
+            ids["context_id"] = context
         if message.request_id:
             ids["external_request_id"] = message.request_id
         if message.session_id:
             ids["external_session_id"] = message.session_id
         model = None if message.settings is None else message.settings.model
         return {"request_id": self._new_request_id(), "ids": ids, "model": model}
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]}”’»]*\s*$")
+
+
+def _context_id(obj: Any) -> str | None:
+    return read_id(obj, "context_id") if isinstance(obj, Mapping) else None
+
+
+def _cancels(obj: Any) -> bool:
+    """``cancel_request: true`` (LiveKit's barge-in; it carries no ``text``)."""
+    if not isinstance(obj, Mapping) or obj.get("cancel_request") is None:
+        return False
+    value = obj["cancel_request"]
+    if not isinstance(value, bool):
+        raise InvalidField("cancel_request", value, "true or false")
+    return value
 
 
 def _ids(turn: Turn) -> tuple[str, Mapping[str, str]]:
@@ -190,11 +243,14 @@ class _LiveMessage:
             if value is not None and not isinstance(value, bool):
                 raise InvalidField(name, value, "true or false")
             flags[name] = bool(value)
-        flush_ms = obj.get("max_buffer_flush_ms")
-        if flush_ms is not None and (
-            isinstance(flush_ms, bool) or not isinstance(flush_ms, int | float) or not 0 <= flush_ms <= 600_000
-        ):
-            raise InvalidField("max_buffer_flush_ms", flush_ms, "a number of milliseconds from 0 to 600000")
+        flush_ms = None
+        for name in ("max_buffer_delay_ms", "max_buffer_flush_ms"):  # the continuations name, the legacy one
+            value = obj.get(name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 600_000
+            ):
+                raise InvalidField(name, value, "a number of milliseconds from 0 to 600000")
+            flush_ms = value if value is not None else flush_ms
         backoff = obj.get("complete_backoff_ms")
         if backoff is not None and (isinstance(backoff, bool) or not isinstance(backoff, int | float)):
             raise InvalidField("complete_backoff_ms", backoff, "a number of milliseconds (accepted and ignored)")
