@@ -404,3 +404,69 @@ def test_a_failure_after_partials_ends_the_turn_after_the_audio_sent() -> None:
     s.sequencer.job_audio(two, b"late")
     s.sequencer.job_done(two)
     assert s.frames_to_send() == []
+
+
+# -- continuations (context_id), as the LiveKit and Pipecat plugins send them -----------------------
+
+
+def test_each_context_is_a_turn_of_its_own_and_its_frames_carry_its_id() -> None:
+    s = make()
+    send(s, text="Hello ", context_id="ctx-a", **{"continue": True})
+    send(s, text="Bonjour ", context_id="ctx-b", **{"continue": True})
+    send(s, text="world.", context_id="ctx-a", **{"continue": True})
+    send(s, text="", context_id="ctx-a", **{"continue": False})
+    run_jobs(s)
+    frames = s.frames_to_send()
+    assert {f["context_id"] for f in frames} == {"ctx-a"}  # b is still open: nothing of it yet
+    assert statuses(frames).count("complete") == 1 and s.sequencer.is_open("ctx-b")
+    send(s, text="le monde.", context_id="ctx-b", **{"continue": False})
+    run_jobs(s)
+    frames = s.frames_to_send()
+    assert {f["context_id"] for f in frames} == {"ctx-b"} and frames[-1]["status"] == "complete"
+    assert audio_of(frames).startswith(b"Bonjour le monde.")
+
+
+def test_cancel_request_drops_a_context_and_says_nothing_more() -> None:
+    s = make()
+    send(s, text="This answer will be cut short by the user. ", context_id="barge", **{"continue": True})
+    jobs = s.sequencer.jobs_to_run()
+    s.receive_text(json.dumps({"voice_id": "magnus", "context_id": "barge", "cancel_request": True}), 0.0)
+    assert not any(s.sequencer.wants(job) for job in jobs) and not s.sequencer.turn_open
+    run_jobs(s, jobs)  # results that come in after the cancel are thrown away
+    assert s.frames_to_send() == []
+    send(s, text="The socket is still usable.", context_id="next")
+    run_jobs(s)
+    assert statuses(s.frames_to_send())[-1] == "complete"
+
+
+def test_a_context_s_sentences_sent_without_spaces_are_joined_with_one() -> None:
+    s = make()
+    for sentence in ("Hello there.", "How are you today?", "Fine."):
+        send(s, text=sentence, context_id="pipecat", **{"continue": True})
+    send(s, text="", context_id="pipecat", **{"continue": False})
+    texts = [j.text for j in s.sequencer.jobs_to_run() if isinstance(j, SpeakUnit)]
+    assert " ".join(texts) == "Hello there. How are you today? Fine."
+
+
+def test_tokens_of_a_context_are_joined_as_they_come() -> None:
+    s = make()
+    for token in ("Hel", "lo", " the", "re, 3.", "5 apples", " now."):
+        send(s, text=token, context_id="livekit", **{"continue": True})
+    send(s, text="", context_id="livekit", **{"continue": False})
+    texts = [j.text for j in s.sequencer.jobs_to_run() if isinstance(j, SpeakUnit)]
+    assert " ".join(texts) == "Hello there, 3.5 apples now."
+
+
+def test_max_buffer_delay_ms_speaks_what_a_context_buffered() -> None:
+    s = make()
+    send(s, now=0.0, text="no sentence end yet", context_id="c", max_buffer_delay_ms=3000, **{"continue": True})
+    assert s.sequencer.jobs_to_run() == [] and s.sequencer.next_deadline() == 3.0
+    s.sequencer.tick(3.0)
+    assert [j.text for j in s.sequencer.jobs_to_run()] == ["no sentence end yet"]
+
+
+def test_a_bad_cancel_request_is_an_error_frame() -> None:
+    s = make()
+    s.receive_text(json.dumps({"context_id": "x", "cancel_request": "yes"}), 0.0)
+    [frame] = s.frames_to_send()
+    assert frame["status"] == "error" and "'cancel_request'" in frame["message"]

@@ -21,7 +21,8 @@ of its own, with its own open turn; its frames carry its ``context_id``; ``max_b
 speaks what a context buffered that long ago; ``{"context_id": ..., "cancel_request": true}`` drops
 the context's buffered text and unsent audio, stops its synthesis and sends nothing more for it.
 Pipecat sends each sentence of a context without the space before it, so when a fragment of a
-context starts right after a sentence's final mark, a space joins them. Messages without
+context starts with a capital right after a sentence's final mark, a space joins them (LLM tokens
+carry their own spaces and are joined as they come). Messages without
 ``context_id`` behave as they always did.
 """
 
@@ -142,11 +143,11 @@ class WavesLiveSession:
             self._ended.pop(context, None)
 
     def _joined(self, context: str, text: str) -> str:
-        """``text`` with a space before it if it starts right after a sentence's final mark."""
+        """``text`` with a space before it if it starts a sentence (a capital) right after one ended."""
         ended = self._ended.get(context, False)
         if text.strip():
             self._ended[context] = _SENTENCE_END.search(text) is not None
-        return " " + text if ended and text[:1].isalnum() else text
+        return " " + text if ended and text[:1].isupper() else text
 
     # -- frames out ----------------------------------------------------------------------------------
     def outgoing(self) -> list[str | bytes]:
