@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from voicewire.config import Settings
+from voicewire.config import DEFAULT_ALIASES, Settings
 from voicewire.exceptions import ConfigError
 
 
@@ -15,7 +15,9 @@ def env(values: dict[str, str]):  # type: ignore[no-untyped-def]
 def test_defaults(tmp_path: Path) -> None:
     s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path)}))
     assert (s.host, s.port, s.max_text_chars, s.idle_timeout) == ("127.0.0.1", 8000, 10_000, 60.0)
-    assert s.aliases == {"magnus": "joe"}
+    assert s.aliases == DEFAULT_ALIASES
+    # The voice ids the official SDK, the agent plugins and the seeds use by default.
+    assert {"magnus", "meher", "sophia", "brannock"} <= set(s.aliases)
     assert s.db_path == tmp_path / "voicewire.db"
 
 
@@ -38,9 +40,9 @@ def test_bad_env_values_name_the_variable(tmp_path: Path, name: str, value: str)
 
 
 def test_aliases_from_file_and_env(tmp_path: Path) -> None:
-    (tmp_path / "config.toml").write_text('[aliases]\nmeher = "heart"\n', encoding="utf-8")
+    (tmp_path / "config.toml").write_text('[aliases]\nmeher = "joe"\n', encoding="utf-8")
     s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_ALIASES": "liam=joe, avery = heart"}))
-    assert s.aliases == {"magnus": "joe", "meher": "heart", "liam": "joe", "avery": "heart"}
+    assert s.aliases == {**DEFAULT_ALIASES, "meher": "joe", "liam": "joe", "avery": "heart"}
 
 
 @pytest.mark.parametrize("raw", ["justname", "=joe", "a="])

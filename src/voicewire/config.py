@@ -24,8 +24,20 @@ from voicewire.exceptions import ConfigError
 
 __all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_setting"]
 
-# Waves voice ids that the seeds' samples use, mapped to voices that ship with voicewire.
-DEFAULT_ALIASES: Mapping[str, str] = {"magnus": "joe"}
+# The Waves voice ids that clients use by default (the seeds' samples, the official SDK's examples,
+# the LiveKit, Pipecat and VideoSDK plugins, the v4 turn protocol), mapped to voices that ship with
+# voicewire by gender: a client that names none of voicewire's own voices speaks out of the box.
+DEFAULT_ALIASES: Mapping[str, str] = {
+    "magnus": "joe",  # male: the seeds, the SDK's default, VideoSDK's default
+    "meher": "heart",  # female: LiveKit's and Pipecat's default with lightning_v3.1_pro
+    "sophia": "heart",  # female: LiveKit's and Pipecat's default with lightning_v3.1
+    "malcom": "joe",  # male: SDK 4.4.7's example
+    "malcolm": "joe",
+    "daniel": "joe",  # SDK 4.4.7's v3.1 example
+    "kanik": "joe",  # SDK 5.14's helper example
+    "emily": "heart",  # the v2 catalog's example (VideoSDK's notes)
+    "brannock": "joe",  # Pipecat's v4 turn protocol default
+}
 
 GetEnv = Callable[[str], str | None]
 
