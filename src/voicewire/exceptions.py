@@ -9,6 +9,7 @@
     │   ├── MalformedMessage        a body or frame that is not a JSON object, or binary
     │   └── BodyTooLarge            a request body over the size limit (413)
     ├── NotFound                    a path names a model or resource that does not exist
+    │   └── ModelRetired            a path of a model the Waves API retired (410 Gone, naming the replacement)
     ├── AuthenticationError         missing, unknown or revoked API key
     ├── LimitExceeded               the key has no free concurrency unit
     │   ├── ServerBusy              the server has no room for one more real-time stream
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidField",
     "LimitExceeded",
     "MalformedMessage",
+    "ModelRetired",
     "NotFound",
     "QueueFull",
     "RequestError",
@@ -136,6 +138,19 @@ class BodyTooLarge(RequestError):
 
 class NotFound(VoicewireError):
     code = "not_found"
+
+
+class ModelRetired(NotFound):
+    """A retired model's route: gone for good, answered as the hosted API does (410 MODEL_DEPRECATED)."""
+
+    code = "model_retired"
+
+    def __init__(self, model: str, replacement: str) -> None:
+        super().__init__(
+            f"Model {model} is retired. Use model lightning_v3.1 via {replacement} (or POST /waves/v1/tts)."
+        )
+        self.model = model
+        self.replacement = replacement
 
 
 class AuthenticationError(VoicewireError):

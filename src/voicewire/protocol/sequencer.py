@@ -174,6 +174,7 @@ class TurnSequencer:
         self._jobs: list[Job] = []
         self._events: list[Event] = []
         self._failed_turns: set[int] = set()
+        self._cancelled_turns: set[int] = set()
         self._issued_chars = 0  # text of units handed out and not yet delivered
         self._pacers: dict[str | None, Pacer[Event]] = {}
         self._now = now
@@ -248,11 +249,13 @@ class TurnSequencer:
         if pacer is not None:
             pacer.clear()
         current = self._open.pop(context, None)
+        dropped = {job.turn.turn_id for job in self._lanes.get(context, ())}
         if current is not None:
-            self._failed_turns.add(current.turn.turn_id)
+            dropped.add(current.turn.turn_id)
         for job in self._lanes.pop(context, deque()):
-            self._failed_turns.add(job.turn.turn_id)
             self._forget(job)
+        self._failed_turns |= dropped
+        self._cancelled_turns |= dropped
 
     def problem(self, error: VoicewireError) -> None:
         """An error that belongs to no turn, sent at once (ahead of audio still queued)."""
@@ -266,6 +269,10 @@ class TurnSequencer:
     def dropped(self, turn: Turn) -> bool:
         """True once ``turn`` failed or was cancelled (never for one that completed)."""
         return turn.turn_id in self._failed_turns
+
+    def cancelled(self, turn: Turn) -> bool:
+        """True once the client cancelled ``turn`` (``cancel``)."""
+        return turn.turn_id in self._cancelled_turns
 
     def turn_over(self, turn: Turn) -> bool:
         """True once nothing more will be delivered for ``turn`` (completed, failed or cancelled)."""

@@ -19,7 +19,7 @@ from voicewire.exceptions import NotFound
 from voicewire.runtime.runtime import Runtime
 from voicewire.server import http, openai, openapi_doc
 from voicewire.server.errors import error_response
-from voicewire.server.live import live_socket
+from voicewire.server.live import lightning_v4_socket, live_socket, streaming_tts_socket, unknown_socket
 from voicewire.server.metrics_http import RequestMetrics, metrics_endpoint
 from voicewire.server.sse import sse_stream
 
@@ -49,6 +49,8 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/waves/v1/lightning-v3.1/stream", sse_stream, methods=["POST"]),
         WebSocketRoute("/waves/v1/tts/live", live_socket),
         WebSocketRoute("/waves/v1/lightning-v3.1/get_speech/stream", live_socket),
+        WebSocketRoute("/waves/v1/streaming-tts/stream", streaming_tts_socket),
+        WebSocketRoute("/waves/v1/lightning-v4/live", lightning_v4_socket),
         Route("/waves/v1/voice/get-all-models", http.all_models, methods=["GET"]),
         Route("/waves/v1/health", http.health, methods=["GET"]),
         Route("/readyz", http.ready, methods=["GET"]),
@@ -59,6 +61,7 @@ def create_app(runtime: Runtime) -> Starlette:
     ]
     if runtime.settings.playground:
         routes += web.routes()
+    routes.append(WebSocketRoute("/{path:path}", unknown_socket))  # last: only what nothing else took
     app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(runtime.settings))
     app.state.runtime = runtime
     app.add_exception_handler(404, _not_found)
@@ -67,7 +70,7 @@ def create_app(runtime: Runtime) -> Starlette:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(NotFound(f"No endpoint at {request.method} {request.url.path}."))
+    return await http.not_found(request)
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:

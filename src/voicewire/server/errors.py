@@ -21,6 +21,7 @@ from voicewire.exceptions import (
     ConfigError,
     EngineError,
     LimitExceeded,
+    ModelRetired,
     NotFound,
     RequestError,
     ShuttingDown,
@@ -37,6 +38,7 @@ HTTP_STATUS: dict[type[VoicewireError], int] = {
     BodyTooLarge: 413,
     RequestError: 400,
     AuthenticationError: 401,
+    ModelRetired: 410,
     NotFound: 404,
     LimitExceeded: 429,
     EngineError: 500,
@@ -80,7 +82,11 @@ def public_error(exc: BaseException) -> VoicewireError:
 
 def error_body(exc: BaseException) -> dict[str, Any]:
     public = public_error(exc)
-    return {"error": public.message, "code": public.code}
+    body: dict[str, Any] = {"error": public.message, "code": public.code}
+    if isinstance(public, ModelRetired):  # the hosted API's fields too, for clients that read them
+        body.update(status="error", error_code="MODEL_DEPRECATED", message=public.message,
+                    recommended_endpoint=public.replacement, recommended_model="lightning_v3.1")  # fmt: skip
+    return body
 
 
 def error_response(

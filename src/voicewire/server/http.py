@@ -11,15 +11,15 @@ from starlette.responses import JSONResponse, Response
 from voicewire.audio.encoders import wav_file
 from voicewire.audio.formats import CONTENT_TYPES
 from voicewire.dialects.waves import catalog as waves_catalog
-from voicewire.dialects.waves.request import MODELS, WavesRequest, canonical_model, parse_request
-from voicewire.exceptions import NotFound
+from voicewire.dialects.waves.request import MODELS, WavesRequest, canonical_model, parse_request, retired_route
+from voicewire.exceptions import ModelRetired, NotFound
 from voicewire.runtime.runtime import Runtime
 from voicewire.server.auth import authenticate
 from voicewire.server.common import id_headers, runtime_of
 from voicewire.server.errors import error_response
 from voicewire.server.oneshot import OneShot, Packaging, speak_once
 
-__all__ = ["all_models", "get_voices", "health", "ready", "synthesize", "waves_log"]
+__all__ = ["all_models", "get_voices", "health", "not_found", "ready", "synthesize", "waves_log"]
 
 
 def waves_log(parsed: WavesRequest) -> dict[str, Any]:
@@ -85,3 +85,12 @@ async def health(request: Request) -> Response:
     if runtime.draining:
         return JSONResponse({"status": "draining", "ready": False}, status_code=503)
     return JSONResponse({"status": "ok", "ready": runtime.ready})
+
+
+async def not_found(request: Request) -> Response:
+    """Any path nothing else took: 410 Gone for the routes of the models Waves retired (naming the
+    replacement, as the hosted API does), else 404; JSON either way."""
+    retired = retired_route(request.url.path)
+    if retired is not None:
+        return error_response(ModelRetired(*retired))
+    return error_response(NotFound(f"No endpoint at {request.method} {request.url.path}."))

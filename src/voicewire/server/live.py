@@ -32,7 +32,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.dialects.waves.live import MAX_FRAME_BYTES, WavesLiveSession
-from voicewire.exceptions import InvalidField
+from voicewire.dialects.waves.request import retired_route
+from voicewire.dialects.waves.streaming import StreamingTtsSession
+from voicewire.dialects.waves.v4 import LightningV4Session
+from voicewire.exceptions import InvalidField, ModelRetired, NotFound
 from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit, Turn, TurnSequencer
 from voicewire.protocol.turn import TurnOptions
 from voicewire.runtime.admission import Grant
@@ -42,7 +45,14 @@ from voicewire.server.common import runtime_of
 from voicewire.server.errors import close_code, error_response, public_error
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline
 
-__all__ = ["LiveSession", "live_socket"]
+__all__ = [
+    "LiveSession",
+    "lightning_v4_socket",
+    "live_socket",
+    "serve_socket",
+    "streaming_tts_socket",
+    "unknown_socket",
+]
 
 logger = logging.getLogger("voicewire.server")
 
@@ -74,14 +84,37 @@ class _Closed(Exception):
 
 async def live_socket(websocket: WebSocket) -> None:
     """``/waves/v1/tts/live`` and the legacy per-model URL: the Waves live protocol."""
+    await _waves_socket(websocket, WavesLiveSession)
+
+
+async def streaming_tts_socket(websocket: WebSocket) -> None:
+    """``/waves/v1/streaming-tts/stream``: the SDK's older streaming socket (``is_streaming``/``is_final``)."""
+    await _waves_socket(websocket, StreamingTtsSession)
+
+
+async def lightning_v4_socket(websocket: WebSocket) -> None:
+    """``/waves/v1/lightning-v4/live``: the v4 turn protocol (one voice per socket, from the query)."""
     runtime = runtime_of(websocket)
 
     def session(timeout: float) -> LiveSession:
         def check_voice(options: TurnOptions) -> None:
             runtime.catalog.resolve(options.voice_id).language(options.language)
 
-        return WavesLiveSession(now=time.monotonic(), idle_timeout=timeout,
-                                max_turn_chars=runtime.settings.max_text_chars, check_voice=check_voice)  # fmt: skip
+        return LightningV4Session(websocket.query_params, now=time.monotonic(), idle_timeout=timeout,
+                                  max_turn_chars=runtime.settings.max_text_chars, check_voice=check_voice)  # fmt: skip
+
+    await serve_socket(websocket, runtime, session, endpoint="websocket v4")
+
+
+async def _waves_socket(websocket: WebSocket, kind: type[WavesLiveSession]) -> None:
+    runtime = runtime_of(websocket)
+
+    def session(timeout: float) -> LiveSession:
+        def check_voice(options: TurnOptions) -> None:
+            runtime.catalog.resolve(options.voice_id).language(options.language)
+
+        return kind(now=time.monotonic(), idle_timeout=timeout, max_turn_chars=runtime.settings.max_text_chars,
+                    check_voice=check_voice)  # fmt: skip
 
     await serve_socket(websocket, runtime, session, endpoint="websocket")
 
@@ -116,6 +149,16 @@ async def serve_socket(
             await connection.release_all()
         await slot.__aexit__(None, None, None)
         metrics.ACTIVE.labels("websocket", "-").dec()
+
+
+async def unknown_socket(websocket: WebSocket) -> None:
+    """A WebSocket handshake on a path with no socket: refused with the JSON 404 (or, for a retired
+    model's route, 410) that an HTTP request there gets."""
+    retired = retired_route(websocket.url.path)
+    error = ModelRetired(*retired) if retired else NotFound(f"No WebSocket endpoint at {websocket.url.path}.")
+    response = error_response(error)
+    metrics.REQUESTS.labels("websocket", str(response.status_code)).inc()
+    await websocket.send_denial_response(response)
 
 
 def _timeout(websocket: WebSocket, default: float) -> float:
@@ -199,7 +242,7 @@ class _Connection:
         for turn_id, work in list(self.turns.items()):  # turns the sequencer dropped (failed, cancelled)
             if self.sequencer.dropped(work.turn):
                 del self.turns[turn_id]
-                self._spawn_release(work, "error")
+                self._spawn_release(work, "cancelled" if self.sequencer.cancelled(work.turn) else "error")
         self.changed.set()
 
     async def _wait(self) -> None:

@@ -69,12 +69,25 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     """One server process: its runtime, and every listener on it, until SIGTERM or Ctrl-C."""
     from voicewire.server.app import create_app
 
+    _log_to_stderr(settings.log_level)
     runtime = Runtime(settings)
     await runtime.start()
     try:
         await DrainingServer(uvicorn_config(settings, create_app(runtime)), runtime).serve(sockets)
     finally:
         await runtime.close()
+
+
+def _log_to_stderr(level: str) -> None:
+    """voicewire's own log lines (the access log's JSON lines among them) on stderr, beside uvicorn's."""
+    root = logging.getLogger("voicewire")
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    root.propagate = False
 
 
 def run(settings: Settings) -> None:

@@ -47,8 +47,8 @@ from voicewire.dialects.waves.request import VoiceSettings, check_nesting, read_
 from voicewire.exceptions import InvalidField, MalformedMessage, VoicewireError
 from voicewire.protocol.jsontext import to_json
 from voicewire.protocol.sequencer import (
+    Event,
     Problem,
-    TimedOut,
     Turn,
     TurnAudio,
     TurnComplete,
@@ -157,22 +157,24 @@ class WavesLiveSession:
     def frames_to_send(self) -> list[Frame]:
         frames: list[Frame] = []
         for event in self.sequencer.events_to_send():
-            if isinstance(event, TurnAudio):
-                request_id, ids = _ids(event.turn)
-                if event.turn.options.word_timestamps:
-                    frames.extend(word_frame(request_id, w, ids) for w in event.words)
-                frames.extend(chunk_frames(request_id, event.audio, ids))
-            elif isinstance(event, TurnComplete):
-                frames.append(complete_frame(*_ids(event.turn)))
-            elif isinstance(event, TurnFailed):
-                request_id, ids = _ids(event.turn)
-                frames.append(error_frame(event.error.message, event.error.code, request_id, ids))
-            elif isinstance(event, Problem):
-                frames.append(error_frame(event.error.message, event.error.code))
-            elif isinstance(event, TimedOut):
-                frames.append(error_frame(timeout_message(event.seconds), "timeout"))
-                self.close = (1000, "idle timeout")
+            frames.extend(self.frames_of(event))
         return frames
+
+    def frames_of(self, event: Event) -> list[Frame]:
+        """The Waves frames of one sequencer event."""
+        if isinstance(event, TurnAudio):
+            request_id, ids = _ids(event.turn)
+            words = [word_frame(request_id, w, ids) for w in event.words] if event.turn.options.word_timestamps else []
+            return words + chunk_frames(request_id, event.audio, ids)
+        if isinstance(event, TurnComplete):
+            return [complete_frame(*_ids(event.turn))]
+        if isinstance(event, TurnFailed):
+            request_id, ids = _ids(event.turn)
+            return [error_frame(event.error.message, event.error.code, request_id, ids)]
+        if isinstance(event, Problem):
+            return [error_frame(event.error.message, event.error.code)]
+        self.close = (1000, "idle timeout")
+        return [error_frame(timeout_message(event.seconds), "timeout")]
 
     # -- internals -----------------------------------------------------------------------------------
     def _problem(self, error: VoicewireError) -> None:

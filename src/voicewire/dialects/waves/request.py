@@ -37,12 +37,32 @@ __all__ = [
     "parse_request",
     "read_id",
     "read_settings",
+    "retired_route",
 ]
 
 MODELS = ("lightning_v3.1", "lightning_v3.1_pro")
 DEFAULT_MODEL = "lightning_v3.1"
 _MODEL_ALIASES = {"lightning-v3.1": "lightning_v3.1", "lightning-v3.1-pro": "lightning_v3.1_pro"}
 _ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+RETIRED_MODELS = ("lightning", "lightning-large", "lightning-v2", "prof-voice-cloning")
+"""Models whose routes the hosted API answers with 410 Gone (its changelog, 2026-05-19)."""
+
+
+def retired_route(path: str) -> tuple[str, str] | None:
+    """(model, the route that replaces it) for a path of a retired model, else None.
+
+    ``/waves/v1/lightning-v2/get_speech`` -> ``("lightning-v2", "/waves/v1/lightning-v3.1/get_speech")``;
+    the SSE and WebSocket routes map to their v3.1 twins.
+    """
+    parts = path.strip("/").split("/")
+    if len(parts) < 4 or parts[:2] != ["waves", "v1"] or parts[2] not in RETIRED_MODELS:
+        return None
+    rest = parts[3:]
+    if rest == ["stream"]:
+        return parts[2], "/waves/v1/lightning-v3.1/stream"
+    if rest == ["get_speech", "stream"]:
+        return parts[2], "/waves/v1/lightning-v3.1/get_speech/stream"
+    return parts[2], "/waves/v1/lightning-v3.1/get_speech"
 
 
 @dataclass(frozen=True, kw_only=True)
