@@ -19,6 +19,7 @@ from voicewire import __version__
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError, VoicewireError
 from voicewire.home import check_home
+from voicewire.wyoming.options import wyoming_options
 
 __all__ = ["main"]
 
@@ -58,6 +59,7 @@ def main() -> None:
               help="Order of engine calls (default deadline). Env: VOICEWIRE_SCHEDULER.")  # fmt: skip
 @click.option("--admission/--no-admission", default=None, help="Refuse streams early at capacity (default on).")
 @click.option("--log-level", default=None, help="debug, info, warning, error.")
+@wyoming_options
 def serve(
     host: str | None,
     port: int | None,
@@ -68,12 +70,13 @@ def serve(
     scheduler: str | None,
     admission: bool | None,
     log_level: str | None,
+    **wyoming: Any,
 ) -> None:
     """Run the server (prints an API key when none exists yet)."""
     from voicewire.server.run import run
 
     settings = Settings.from_env(host=host, port=port, workers=workers, home=home, store=store, threads=threads,
-                                 scheduler=scheduler, admission=admission, log_level=log_level)  # fmt: skip
+                                 scheduler=scheduler, admission=admission, log_level=log_level, **wyoming)  # fmt: skip
     check_home(settings.home)
     keys = _open_store(settings)
     try:
