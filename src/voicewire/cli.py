@@ -534,6 +534,9 @@ def bench_peers_cmd(targets: str, wyoming: tuple[str, ...], url: str | None, key
         raise click.UsageError(f"--levels {levels!r} must be positive client counts.")
     if url is not None and not key:
         raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+    if url is not None and any(t.startswith("voicewire-wyoming-") for t in names):
+        raise click.UsageError("voicewire-wyoming-* targets probe the voicewire the run starts (no --url); for a "
+                               "running one, use --wyoming NAME=tcp://HOST:PORT?voice=V.")  # fmt: skip
     if not names and not extra:
         raise click.UsageError("Nothing to probe: no --targets and no --wyoming.")
     if plot_path is not None and importlib.util.find_spec("matplotlib") is None:  # say so before the run, not after

@@ -381,6 +381,7 @@ def test_the_plot_is_a_png(tmp_path: Path) -> None:
         (["--levels", "one"], "invalid literal"),
         (["--wyoming", "tcp://127.0.0.1:1"], "NAME=tcp://HOST:PORT"),
         (["--targets", ""], "Nothing to probe"),
+        (["--targets", "voicewire-wyoming-joe", "--url", "http://x", "--key", "k"], "the run starts (no --url)"),
         (["--url", "http://127.0.0.1:1"], "--url needs --key"),
     ],
 )
@@ -396,14 +397,17 @@ def test_bad_options_are_usage_errors(args: list[str], message: str, monkeypatch
 def test_a_short_run_against_a_real_voicewire() -> None:
     settings = ProbeSettings(sentences=PEER_SENTENCES[:3], seconds=2.0, levels=(1,), warmup=1, pause_s=0.0)
     said: list[str] = []
-    report = run_peers(PeersRun(targets=("voicewire-heart",), workers=1), settings, said.append)
-    [target] = report["targets"]
-    assert target["name"] == "voicewire-heart" and target["voice"] == "heart" and target["rss_mb"] > 0
-    seq = target["sequential"]
-    assert (seq["requests"], seq["errors"], seq["refused"], seq["silent"]) == (3, 0, 0, 0), seq
-    assert seq["ttfa_ms_p50"] is not None and seq["audio_s"] > 3.0
-    [level] = target["levels"]
-    assert level["clients"] == 1 and level["completed"] >= 1 and level["errors"] == 0
-    assert level["slowest_client_x_realtime"] is not None and level["slowest_client_x_realtime"] > 0
+    run = PeersRun(targets=("voicewire-heart", "voicewire-wyoming-heart"), workers=1)
+    report = run_peers(run, settings, said.append)
+    waves, wyoming = report["targets"]
+    assert waves["name"] == "voicewire-heart" and waves["voice"] == "heart" and waves["rss_mb"] > 0
+    assert wyoming["name"] == "voicewire-wyoming-heart" and wyoming["api"] == "Wyoming synthesize"
+    for target in (waves, wyoming):
+        seq = target["sequential"]
+        assert (seq["requests"], seq["errors"], seq["refused"], seq["silent"]) == (3, 0, 0, 0), seq
+        assert seq["ttfa_ms_p50"] is not None and seq["audio_s"] > 3.0
+        [level] = target["levels"]
+        assert level["clients"] == 1 and level["completed"] >= 1 and level["errors"] == 0
+        assert level["slowest_client_x_realtime"] is not None and level["slowest_client_x_realtime"] > 0
     assert any("sequential first audio" in line for line in said)
-    assert "| voicewire-heart | 1 |" in markdown(report)
+    assert "| voicewire-heart | 1 |" in markdown(report) and "| voicewire-wyoming-heart | 1 |" in markdown(report)
