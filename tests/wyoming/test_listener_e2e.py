@@ -260,3 +260,37 @@ def _non_loopback_address() -> str | None:
             return None
         address = str(probe.getsockname()[0])
     return None if address.startswith("127.") else address
+
+
+def test_the_listeners_own_units_bound_its_turns(server: tuple[RunningServer, int]) -> None:
+    """Two units (the module's server): two open streams hold them, a third turn is refused, and gets
+    in once one of them ends."""
+    opening = "The first sentence is complete. And the second"
+
+    async def open_stream(c: AsyncTcpClient) -> list[Event | None]:
+        await c.write_event(SynthesizeStart(voice=SynthesizeVoice(name="heart")).event())
+        await c.write_event(SynthesizeChunk(text=opening).event())
+        return await read_until(c, "audio-chunk", "error")
+
+    async def run() -> tuple[list[Event | None], list[Event | None]]:
+        async with client(server[1]) as one, client(server[1]) as two, client(server[1]) as three:
+            for holder in (one, two):
+                assert (await open_stream(holder))[-1].type == "audio-chunk"  # type: ignore[union-attr]
+            refused = await read_until_after(three, Synthesize(text="Me too, please.").event(), "error", "audio-stop")
+            await one.write_event(SynthesizeStop().event())
+            await read_until(one, "synthesize-stopped")
+            served = await read_until_after(three, Synthesize(text="Now there is room.").event(), "error", "audio-stop")
+            for holder in (two,):
+                await holder.write_event(SynthesizeStop().event())
+                await read_until(holder, "synthesize-stopped")
+        return refused, served
+
+    refused, served = asyncio.run(run())
+    [error] = [e for e in refused if e is not None]
+    assert error.data["code"] == "limit_exceeded" and "--wyoming-units" in error.data["text"]
+    assert [e.type for e in served if e is not None][-1] == "audio-stop"
+
+
+async def read_until_after(c: AsyncTcpClient, event: Event, *types: str) -> list[Event | None]:
+    await c.write_event(event)
+    return await read_until(c, *types)

@@ -30,6 +30,7 @@ from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.dialects.wyoming.framing import FrameLimits
 from voicewire.dialects.wyoming.session import WyomingSession
+from voicewire.exceptions import LimitExceeded, VoicewireError
 from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit, Turn
 from voicewire.runtime.admission import Grant
 from voicewire.runtime.runtime import Runtime
@@ -37,7 +38,7 @@ from voicewire.server.errors import close_code, public_error
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline
 from voicewire.wyoming.frames import FrameError, read_event
 
-__all__ = ["ENDPOINT", "MAX_UNSENT", "WyomingConnection"]
+__all__ = ["ENDPOINT", "MAX_UNSENT", "WyomingConnection", "listener_error"]
 
 logger = logging.getLogger("voicewire.wyoming")
 
@@ -46,6 +47,19 @@ ENDPOINT = "wyoming"
 MAX_UNSENT = 1 << 20
 """Bytes of events waiting for a slow client before reading and synthesis pause."""
 _Finish = Callable[[], "asyncio.Task[None] | None"]
+
+
+def listener_error(exc: BaseException, units: int) -> VoicewireError:
+    """The error a Wyoming client sees: the listener's units in the words of its settings, not a key's."""
+    error = public_error(exc)
+    if type(error) is LimitExceeded:  # a key's "use a key with more units" means nothing here
+        return LimitExceeded(
+            f"The Wyoming listener's {units} concurrency unit{'s' if units != 1 else ''} are all in use ({units} "
+            f"turns at once, {5 * units} open connections). Retry shortly, or raise --wyoming-units "
+            "(VOICEWIRE_WYOMING_UNITS).",
+            error.retry_after,
+        )
+    return error
 
 
 class _Closed(Exception):
@@ -209,7 +223,7 @@ class WyomingConnection:
         self.sequencer.job_done(job)
 
     def _failed(self, job: Job, exc: BaseException) -> None:
-        error = public_error(exc)
+        error = listener_error(exc, self.owner.units)
         self.sequencer.job_failed(job, error)
         self._pump()
         if close_code(error) is not None:  # shutting down: close once the error is written

@@ -30,8 +30,7 @@ from voicewire.dialects.wyoming.session import ListenerDefaults, WyomingSession
 from voicewire.engines.base import VoiceInfo
 from voicewire.protocol.turn import TurnOptions
 from voicewire.runtime.runtime import Runtime
-from voicewire.server.errors import public_error
-from voicewire.wyoming.connection import WyomingConnection
+from voicewire.wyoming.connection import WyomingConnection, listener_error
 
 __all__ = ["WyomingListener", "bind_socket"]
 
@@ -136,7 +135,7 @@ class WyomingListener:
         try:
             await slot.__aenter__()
         except Exception as exc:  # draining, or every connection slot in use: say so, then close
-            error = public_error(exc)
+            error = listener_error(exc, self.owner.units)
             metrics.REQUESTS.labels("wyoming connection", error.code).inc()
             with contextlib.suppress(ConnectionError):
                 await async_write_event(Error(text=error.message, code=error.code).event(), writer)
