@@ -271,6 +271,9 @@ def wyoming_server() -> Iterator[tuple[int, list[WyomingEvent]]]:
                 if events[0].data["text"] == "fail":
                     conn.sendall(encode_event(WyomingEvent("error", {"text": "no voice", "code": "VoiceError"})))
                     continue
+                if events[0].data["text"] == "busy":
+                    conn.sendall(encode_event(WyomingEvent("error", {"text": "at capacity", "code": "server_busy"})))
+                    continue
                 fmt = {"rate": 1000, "width": 2, "channels": 1}
                 reply = [WyomingEvent("audio-start", fmt)]
                 audio = [pcm(*[0] * 40), pcm(*[900] * 30), pcm(*[900] * 30)]
@@ -303,6 +306,8 @@ def test_the_wyoming_client_reports_errors_and_cut_streams(wyoming_server: tuple
     port, _ = wyoming_server
     target = WyomingTarget("wy", port=port)
     assert probe_once(target, "fail").error == "RuntimeError: Wyoming error 'VoiceError': 'no voice'"
+    busy = probe_once(target, "busy")  # voicewire's capacity refusal counts as refused, as its HTTP 429 does
+    assert busy.refused and busy.error is None and busy.retry_after_s == 1.0
     error = probe_once(target, "cut").error
     assert error is not None and error.startswith("ConnectionError: ") and "before audio-stop" in error
 
