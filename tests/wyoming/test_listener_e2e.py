@@ -21,8 +21,6 @@ from support.judge import MAX_SENTENCE_WER, transcribe, wer
 from support.server import RunningServer, free_port, start_server
 from support.wyoming_client import Groups, read_until
 
-pytestmark = pytest.mark.filterwarnings("ignore:'audioop' is deprecated:DeprecationWarning")
-
 MAX_TEXT_CHARS = 2000
 
 
