@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from voicewire.config import DEFAULT_ALIASES, Settings
+from voicewire.config import DEFAULT_ALIASES, Settings, wyoming_address
 from voicewire.exceptions import ConfigError
 
 
@@ -55,3 +55,24 @@ def test_bad_config_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[aliases\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"config\.toml"):
         Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path)}))
+
+
+def test_wyoming_is_off_unless_asked_and_its_settings_come_from_env(tmp_path: Path) -> None:
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path)}))
+    assert (s.wyoming, s.wyoming_units, s.wyoming_zeroconf, s.wyoming_voice) == ("", 4, False, "heart")
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_WYOMING": "tcp://0.0.0.0:10200",
+                               "VOICEWIRE_WYOMING_UNITS": "16", "VOICEWIRE_WYOMING_ZEROCONF": "true",
+                               "VOICEWIRE_WYOMING_PRONUNCIATION_DICTS": "a, b"}))  # fmt: skip
+    assert (s.wyoming, s.wyoming_units, s.wyoming_zeroconf) == ("tcp://0.0.0.0:10200", 16, True)
+    assert s.wyoming_pronunciation_dicts == ("a", "b")
+    assert wyoming_address("tcp://127.0.0.1:10200") == ("127.0.0.1", 10200)
+    assert wyoming_address("tcp://[::1]:10200") == ("::1", 10200)
+
+
+@pytest.mark.parametrize("uri", ["127.0.0.1:10200", "tcp://127.0.0.1", "udp://127.0.0.1:1", "tcp://:10200",
+                                 "tcp://127.0.0.1:99999", "tcp://127.0.0.1:10200/x"])  # fmt: skip
+def test_a_bad_wyoming_address_is_refused_naming_the_form(tmp_path: Path, uri: str) -> None:
+    with pytest.raises(ConfigError, match="tcp://HOST:PORT"):
+        wyoming_address(uri)
+    with pytest.raises(ConfigError, match="'VOICEWIRE_WYOMING' has value"):
+        Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_WYOMING": uri}))

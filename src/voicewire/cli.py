@@ -19,6 +19,7 @@ from voicewire import __version__
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError, VoicewireError
 from voicewire.home import check_home
+from voicewire.wyoming.options import wyoming_options
 
 __all__ = ["main"]
 
@@ -61,6 +62,7 @@ def main() -> None:
               help="Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, or *; "
               "default 127.0.0.1). Behind a proxy on another host, name it. Env: VOICEWIRE_FORWARDED_ALLOW_IPS.")
 @click.option("--log-level", default=None, help="debug, info, warning, error.")
+@wyoming_options
 def serve(
     host: str | None,
     port: int | None,
@@ -72,6 +74,7 @@ def serve(
     admission: bool | None,
     forwarded_allow_ips: str | None,
     log_level: str | None,
+    **wyoming: Any,
 ) -> None:
     """Run the server (prints an API key when none exists yet)."""
     from voicewire.config import parse_setting
@@ -80,7 +83,7 @@ def serve(
     proxies = None if forwarded_allow_ips is None else parse_setting("forwarded_allow_ips", forwarded_allow_ips)
     settings = Settings.from_env(host=host, port=port, workers=workers, home=home, store=store, threads=threads,
                                  scheduler=scheduler, admission=admission, log_level=log_level,
-                                 forwarded_allow_ips=proxies)  # fmt: skip
+                                 forwarded_allow_ips=proxies, **wyoming)  # fmt: skip
     check_home(settings.home)
     keys = _open_store(settings)
     try:
@@ -538,6 +541,9 @@ def bench_peers_cmd(targets: str, wyoming: tuple[str, ...], url: str | None, key
         raise click.UsageError(f"--levels {levels!r} must be positive client counts.")
     if url is not None and not key:
         raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+    if url is not None and any(t.startswith("voicewire-wyoming-") for t in names):
+        raise click.UsageError("voicewire-wyoming-* targets probe the voicewire the run starts (no --url); for a "
+                               "running one, use --wyoming NAME=tcp://HOST:PORT?voice=V.")  # fmt: skip
     if not names and not extra:
         raise click.UsageError("Nothing to probe: no --targets and no --wyoming.")
     if plot_path is not None and importlib.util.find_spec("matplotlib") is None:  # say so before the run, not after

@@ -22,7 +22,7 @@ import platformdirs
 
 from voicewire.exceptions import ConfigError
 
-__all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_setting"]
+__all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_setting", "wyoming_address"]
 
 # The Waves voice ids that clients use by default (the seeds' samples, the official SDK's examples,
 # the LiveKit, Pipecat and VideoSDK plugins, the v4 turn protocol), mapped to voices that ship with
@@ -114,6 +114,27 @@ class Settings:
     """Serve the playground page at ``/`` (static files; the page still needs a key to speak)."""
 
     log_level: str = "info"
+
+    wyoming: str = ""
+    """Serve Home Assistant's Wyoming protocol on ``tcp://HOST:PORT`` (empty: off). Wyoming has no
+    authentication: whoever reaches the address can use the voices, so keep it on loopback unless the
+    network is trusted."""
+
+    wyoming_units: int = 4
+    """Concurrency units of the Wyoming listener (it has no keys): turns synthesized at once, and five
+    open connections per unit."""
+
+    wyoming_voice: str = "heart"
+    """The voice of a Wyoming ``synthesize`` that names none (and the first choice for a language)."""
+
+    wyoming_pronunciation_dicts: tuple[str, ...] = ()
+    """Pronunciation dictionaries applied to every Wyoming turn (ids, in order)."""
+
+    wyoming_zeroconf: bool = False
+    """Advertise the Wyoming listener as ``_wyoming._tcp`` on the local network (mDNS)."""
+
+    wyoming_zeroconf_name: str = ""
+    """The advertised service name (empty: ``voicewire-<host name>``)."""
 
     @property
     def db_path(self) -> Path:
@@ -239,12 +260,44 @@ def _voice_list(raw: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in raw.split(",") if v.strip())
 
 
+def wyoming_address(uri: str) -> tuple[str, int]:
+    """``tcp://HOST:PORT`` -> ``(HOST, PORT)`` (IPv6 hosts in brackets: ``tcp://[::1]:10200``).
+
+    Raises:
+        ConfigError: not a ``tcp://`` URI with a host and a port from 0 to 65535.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or parts.scheme != "tcp" or not parts.hostname or port is None or parts.path not in ("", "/"):
+        raise ConfigError(
+            f"Config 'wyoming' has value {uri!r}. Expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:10200 "
+            "(loopback only) or tcp://0.0.0.0:10200 (every interface: Wyoming has no authentication)."
+        )
+    return parts.hostname, port
+
+
+def _wyoming_uri(raw: str) -> str:
+    if raw.strip():
+        try:
+            wyoming_address(raw.strip())
+        except ConfigError:
+            raise ValueError(raw) from None
+    return raw.strip()
+
+
 _positive_int.__name__ = "positive integer"
 _positive_float.__name__ = "positive number"
 _non_negative_float.__name__ = "number (0 or more)"
 _policy.__name__ = "scheduler (deadline or fifo)"
 _bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
+_wyoming_uri.__name__ = "tcp://HOST:PORT address (or empty: off)"
 _non_negative_int.__name__ = "whole number (0 or more)"
 _origin_list.__name__ = "comma-separated list of origins like https://app.example (or *)"
 _address_list.__name__ = "comma-separated list of IP addresses or networks (or *)"
@@ -271,6 +324,12 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "key_cache_ttl": _non_negative_float,
     "cors_origins": _origin_list,
     "forwarded_allow_ips": _address_list,
+    "wyoming": _wyoming_uri,
+    "wyoming_units": _positive_int,
+    "wyoming_voice": str,
+    "wyoming_pronunciation_dicts": _voice_list,
+    "wyoming_zeroconf": _bool,
+    "wyoming_zeroconf_name": str,
 }
 
 

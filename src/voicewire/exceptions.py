@@ -7,6 +7,7 @@
     │   ├── UnknownVoice            voice_id is in no catalog and no alias
     │   ├── VoiceNotInstalled       a voice the catalog lists whose files are not on this machine
     │   ├── MalformedMessage        a body or frame that is not a JSON object, or binary
+    │   │   └── FrameTooLarge       a Wyoming event whose data or payload is over the listener's limit
     │   └── BodyTooLarge            a request body over the size limit (413)
     ├── NotFound                    a path names a model or resource that does not exist
     │   └── ModelRetired            a path of a model the Waves API retired (410 Gone, naming the replacement)
@@ -36,6 +37,7 @@ __all__ = [
     "BodyTooLarge",
     "ConfigError",
     "EngineError",
+    "FrameTooLarge",
     "InvalidField",
     "LimitExceeded",
     "MalformedMessage",
@@ -99,12 +101,19 @@ class TextTooLong(RequestError):
 class UnknownVoice(RequestError):
     code = "unknown_voice"
 
-    def __init__(self, voice_id: object, suggestions: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        voice_id: object,
+        suggestions: Iterable[str] = (),
+        *,
+        field: str = "voice_id",
+        listing: str = "The full catalog is at GET /waves/v1/lightning-v3.1/get_voices (or `voicewire voices`).",
+    ) -> None:
+        """``field`` and ``listing`` let a dialect name its own field and where its clients find the voices."""
         near = ", ".join(sorted(suggestions)[:8])
         hint = f" Voices here include: {near}." if near else ""
         super().__init__(
-            f"Field 'voice_id' has value {_show(voice_id)}, which is no voice of this server.{hint} "
-            "The full catalog is at GET /waves/v1/lightning-v3.1/get_voices (or `voicewire voices`)."
+            f"Field {field!r} has value {_show(voice_id)}, which is no voice of this server.{hint} {listing}"
         )
         self.voice_id = voice_id
 
@@ -126,6 +135,12 @@ class VoiceNotInstalled(RequestError):
 
 class MalformedMessage(RequestError):
     code = "malformed_message"
+
+
+class FrameTooLarge(MalformedMessage):
+    """A Wyoming event that announces more data or payload than the listener reads; it is skipped."""
+
+    code = "frame_too_large"
 
 
 class BodyTooLarge(RequestError):

@@ -271,6 +271,9 @@ def wyoming_server() -> Iterator[tuple[int, list[WyomingEvent]]]:
                 if events[0].data["text"] == "fail":
                     conn.sendall(encode_event(WyomingEvent("error", {"text": "no voice", "code": "VoiceError"})))
                     continue
+                if events[0].data["text"] == "busy":
+                    conn.sendall(encode_event(WyomingEvent("error", {"text": "at capacity", "code": "server_busy"})))
+                    continue
                 fmt = {"rate": 1000, "width": 2, "channels": 1}
                 reply = [WyomingEvent("audio-start", fmt)]
                 audio = [pcm(*[0] * 40), pcm(*[900] * 30), pcm(*[900] * 30)]
@@ -303,6 +306,8 @@ def test_the_wyoming_client_reports_errors_and_cut_streams(wyoming_server: tuple
     port, _ = wyoming_server
     target = WyomingTarget("wy", port=port)
     assert probe_once(target, "fail").error == "RuntimeError: Wyoming error 'VoiceError': 'no voice'"
+    busy = probe_once(target, "busy")  # voicewire's capacity refusal counts as refused, as its HTTP 429 does
+    assert busy.refused and busy.error is None and busy.retry_after_s == 1.0
     error = probe_once(target, "cut").error
     assert error is not None and error.startswith("ConnectionError: ") and "before audio-stop" in error
 
@@ -381,6 +386,7 @@ def test_the_plot_is_a_png(tmp_path: Path) -> None:
         (["--levels", "one"], "invalid literal"),
         (["--wyoming", "tcp://127.0.0.1:1"], "NAME=tcp://HOST:PORT"),
         (["--targets", ""], "Nothing to probe"),
+        (["--targets", "voicewire-wyoming-joe", "--url", "http://x", "--key", "k"], "the run starts (no --url)"),
         (["--url", "http://127.0.0.1:1"], "--url needs --key"),
     ],
 )
@@ -396,14 +402,17 @@ def test_bad_options_are_usage_errors(args: list[str], message: str, monkeypatch
 def test_a_short_run_against_a_real_voicewire() -> None:
     settings = ProbeSettings(sentences=PEER_SENTENCES[:3], seconds=2.0, levels=(1,), warmup=1, pause_s=0.0)
     said: list[str] = []
-    report = run_peers(PeersRun(targets=("voicewire-heart",), workers=1), settings, said.append)
-    [target] = report["targets"]
-    assert target["name"] == "voicewire-heart" and target["voice"] == "heart" and target["rss_mb"] > 0
-    seq = target["sequential"]
-    assert (seq["requests"], seq["errors"], seq["refused"], seq["silent"]) == (3, 0, 0, 0), seq
-    assert seq["ttfa_ms_p50"] is not None and seq["audio_s"] > 3.0
-    [level] = target["levels"]
-    assert level["clients"] == 1 and level["completed"] >= 1 and level["errors"] == 0
-    assert level["slowest_client_x_realtime"] is not None and level["slowest_client_x_realtime"] > 0
+    run = PeersRun(targets=("voicewire-heart", "voicewire-wyoming-heart"), workers=1)
+    report = run_peers(run, settings, said.append)
+    waves, wyoming = report["targets"]
+    assert waves["name"] == "voicewire-heart" and waves["voice"] == "heart" and waves["rss_mb"] > 0
+    assert wyoming["name"] == "voicewire-wyoming-heart" and wyoming["api"] == "Wyoming synthesize"
+    for target in (waves, wyoming):
+        seq = target["sequential"]
+        assert (seq["requests"], seq["errors"], seq["refused"], seq["silent"]) == (3, 0, 0, 0), seq
+        assert seq["ttfa_ms_p50"] is not None and seq["audio_s"] > 3.0
+        [level] = target["levels"]
+        assert level["clients"] == 1 and level["completed"] >= 1 and level["errors"] == 0
+        assert level["slowest_client_x_realtime"] is not None and level["slowest_client_x_realtime"] > 0
     assert any("sequential first audio" in line for line in said)
-    assert "| voicewire-heart | 1 |" in markdown(report)
+    assert "| voicewire-heart | 1 |" in markdown(report) and "| voicewire-wyoming-heart | 1 |" in markdown(report)

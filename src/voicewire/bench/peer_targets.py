@@ -32,6 +32,9 @@ __all__ = [
     "wyoming_target",
 ]
 
+REFUSAL_CODES = frozenset({"server_busy", "limit_exceeded"})
+"""Wyoming ``error`` codes that refuse a request for capacity (voicewire's); counted as refused, not failed."""
+
 TIMEOUT_S = 120.0
 """Socket timeout of one request: long enough for a sentence queued behind 16 others on a slow peer."""
 
@@ -233,6 +236,8 @@ class WyomingTarget(Target):
                     elif event.type == "audio-stop":
                         return
                     elif event.type == "error":
+                        if event.data.get("code") in REFUSAL_CODES:  # Wyoming has no Retry-After: wait 1 s
+                            raise Refused(str(event.data.get("text")), 1.0)
                         raise RuntimeError(f"Wyoming error {event.data.get('code')!r}: {event.data.get('text')!r}")
             raise ConnectionError(f"Wyoming server {self.host}:{self.port} closed the connection before audio-stop.")
 

@@ -34,7 +34,7 @@ import numpy as np
 from voicewire import __version__
 from voicewire.bench.corpus import PEER_SENTENCES
 from voicewire.bench.live import _heard_at
-from voicewire.bench.peer_targets import Refused, Target, WavesTarget
+from voicewire.bench.peer_targets import Refused, Target, WavesTarget, WyomingTarget
 
 __all__ = [
     "BUILTIN_TARGETS",
@@ -50,7 +50,10 @@ __all__ = [
     "sequential_row",
 ]
 
-BUILTIN_TARGETS = ("piper-http", "wyoming-piper", "voicewire-joe", "voicewire-heart")
+BUILTIN_TARGETS = ("piper-http", "wyoming-piper", "voicewire-joe", "voicewire-heart", "voicewire-wyoming-joe",
+                   "voicewire-wyoming-heart")  # fmt: skip
+"""``voicewire-wyoming-*``: the started voicewire's own Wyoming listener (``serve --wyoming``), asked as
+wyoming-piper is, one connection per sentence."""
 WARMUP_TEXT = "Good morning, this is a short warm-up."
 Progress = Callable[[str], None]
 
@@ -264,19 +267,33 @@ def run_peers(run: PeersRun, settings: ProbeSettings, progress: Progress) -> dic
                 versions[peer.version.split()[0]] = peer.version.split()[1]
                 result = probe_target(peer.target, settings, progress)
                 results.append({**result, "server": peer.version, **rss_mb(peer.pid)})
-    voices = [name.removeprefix("voicewire-") for name in run.targets if name.startswith("voicewire-")]
-    if voices:
+    ours = [name for name in run.targets if name.startswith("voicewire-")]
+    if ours:
+        from voicewire.bench.server import _free_port
+
         with contextlib.ExitStack() as stack:
             url, key, pid = run.url, run.key, 0
+            wyoming_port = 0
             if url is None:
                 args = [] if run.workers is None else ["--workers", str(run.workers)]
                 env = {} if run.workers is None else {"VOICEWIRE_WORKERS": str(run.workers)}
+                if any(name.startswith("voicewire-wyoming-") for name in ours):
+                    wyoming_port = _free_port()  # the listener gets as many units as the key
+                    args += ["--wyoming", f"tcp://127.0.0.1:{wyoming_port}"]
+                    env["VOICEWIRE_WYOMING_UNITS"] = str(max(settings.levels))
                 server = stack.enter_context(spawn_server(args, env=env, units=max(settings.levels)))
                 url, key, pid = server.url, server.key, server.pid
                 progress(f"voicewire: {__version__} answering, pid {pid}")
-            for voice in voices:
-                waves = WavesTarget(f"voicewire-{voice}", url=url, key=key, voice=voice)
-                result = {**probe_target(waves, settings, progress), "server": f"voicewire {__version__}"}
+            for label in ours:
+                target: Target
+                if label.startswith("voicewire-wyoming-"):
+                    if not wyoming_port:
+                        raise ValueError(f"Target {label!r} needs the voicewire this run starts (no --url); for a "
+                                         "running one, use --wyoming NAME=tcp://HOST:PORT?voice=V.")  # fmt: skip
+                    target = WyomingTarget(label, port=wyoming_port, voice=label.removeprefix("voicewire-wyoming-"))
+                else:
+                    target = WavesTarget(label, url=url, key=key, voice=label.removeprefix("voicewire-"))
+                result = {**probe_target(target, settings, progress), "server": f"voicewire {__version__}"}
                 results.append({**result, **(rss_mb(pid) if pid else {})})
     for target in run.extra:
         results.append(probe_target(target, settings, progress))

@@ -9,6 +9,11 @@ streamed HTTP body, a WebSocket turn that ends when its last frame goes out) use
 ``Grant.release`` directly, the same code underneath.
 
 ``connection(key)`` is the same for a long-lived socket's slot (five per unit).
+
+A listener without keys (Wyoming) admits against its own owner (``listener_owner``): a key record
+that lives only in this process, never in the store's key table (so it cannot be presented, listed
+or revoked, and it does not count as "a key exists"), whose units bound the listener's turns and
+connections through the same leases, capacity tickets, usage records and access log as any key.
 """
 
 from __future__ import annotations
@@ -111,6 +116,17 @@ class Admission:
         self.store = store
         self._draining = draining
         self._capacity_check = capacity_check
+        self._owners: dict[str, ApiKey] = {}
+
+    def listener_owner(self, key_id: str, name: str, units: int) -> ApiKey:
+        """The key record a listener without keys admits against (see the module docstring).
+
+        ``key_id`` must not be a possible key id of the store (those are 8 lower-case letters and
+        digits): include a character they never have, such as ``@``.
+        """
+        owner = ApiKey(key_id=key_id, name=name, units=units, created_at=time.time())
+        self._owners[key_id] = owner
+        return owner
 
     def refuse_while_draining(self) -> None:
         if self._draining():
@@ -129,7 +145,8 @@ class Admission:
             ServerBusy: one more real-time stream would make every stream stutter.
             StoreError: the store cannot be reached (the server fails closed).
         """
-        await self.keys.recheck(key)
+        if key.key_id not in self._owners:  # a listener's own owner is in no store to recheck
+            await self.keys.recheck(key)
         self.refuse_while_draining()
         lease = await self.limiter.acquire(key, "synthesis")
         try:

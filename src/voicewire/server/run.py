@@ -7,6 +7,14 @@ shutdown would close live sockets with 1012 at once, cutting turns in half; ``Dr
 drains first. With ``--workers N`` a small supervisor spawns N processes on one bound socket (each
 loads its own engines; keys and limits are shared through the store), forwards SIGTERM to them,
 and starts a new one if one dies.
+
+The Wyoming listener (``--wyoming tcp://HOST:PORT``) runs in every server process beside the HTTP
+app, on the same runtime and event loop. With ``--workers N`` the supervisor binds its port too and
+hands the socket to every worker, as it does the HTTP one: the kernel spreads the connections over
+the processes (and so over all their engines), a worker that dies does not take the port down, and
+no worker has to be special. The listener's units are shared through the store, so they bound the
+port as a whole. ``--wyoming-zeroconf`` is advertised once: by the process, or by the supervisor.
+On SIGTERM both listeners stop accepting first, then the runtime drains.
 """
 
 from __future__ import annotations
@@ -19,12 +27,16 @@ import signal
 import socket
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from voicewire.config import Settings
+from voicewire.exceptions import ConfigError
 from voicewire.runtime.runtime import Runtime
+
+if TYPE_CHECKING:
+    from voicewire.wyoming.listener import WyomingListener
 
 __all__ = ["DrainingServer", "run", "serve", "uvicorn_config"]
 
@@ -35,16 +47,22 @@ class DrainingServer(uvicorn.Server):
     """uvicorn, but on shutdown the runtime drains before connections are torn down, and is closed
     (leases given back) before uvicorn re-raises the signal that stopped it."""
 
-    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+    def __init__(self, config: uvicorn.Config, runtime: Runtime, listeners: tuple[WyomingListener, ...] = ()) -> None:
         super().__init__(config)
         self.runtime = runtime
+        self.listeners = listeners
+        """Listeners beside the app (Wyoming): they stop accepting with it and close after the drain."""
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:  # stop accepting before anything else
             server.close()
         for sock in sockets or []:
             sock.close()
+        for listener in self.listeners:
+            listener.stop_accepting()
         await self.runtime.drain()
+        for listener in self.listeners:
+            await listener.close()
         await super().shutdown(sockets)
         await self.runtime.close()
 
@@ -65,16 +83,36 @@ def uvicorn_config(settings: Settings, app: Any) -> uvicorn.Config:
     )
 
 
-async def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
-    """One server process: its runtime, and every listener on it, until SIGTERM or Ctrl-C."""
+async def serve(
+    settings: Settings, sockets: list[socket.socket] | None = None, wyoming_socket: socket.socket | None = None
+) -> None:
+    """One server process: its runtime, and every listener on it, until SIGTERM or Ctrl-C.
+
+    ``wyoming_socket``: the Wyoming port bound by the supervisor (which then also advertises it).
+    """
     from voicewire.server.app import create_app
 
     _log_to_stderr(settings.log_level)
     runtime = Runtime(settings)
     await runtime.start()
+    listeners: tuple[WyomingListener, ...] = ()
+    advertisement = None
     try:
-        await DrainingServer(uvicorn_config(settings, create_app(runtime)), runtime).serve(sockets)
+        if settings.wyoming:
+            from voicewire.wyoming.listener import WyomingListener
+
+            wyoming = WyomingListener(runtime, settings.wyoming, sock=wyoming_socket)
+            listeners = (wyoming,)
+            await _start_wyoming(wyoming)
+            if settings.wyoming_zeroconf and wyoming_socket is None:
+                advertisement = _advertisement(settings, wyoming.bound_port)
+                await asyncio.to_thread(advertisement.open)
+        await DrainingServer(uvicorn_config(settings, create_app(runtime)), runtime, listeners).serve(sockets)
     finally:
+        if advertisement is not None:
+            await asyncio.to_thread(advertisement.close)
+        for listener in listeners:
+            await listener.close()
         await runtime.close()
 
 
@@ -90,8 +128,30 @@ def _log_to_stderr(level: str) -> None:
     root.propagate = False
 
 
+async def _start_wyoming(listener: WyomingListener) -> None:
+    try:
+        await listener.start()
+    except OSError as exc:
+        raise ConfigError(f"Cannot listen for Wyoming on {listener.uri}: {exc.strerror or exc}.") from None
+
+
+def _advertisement(settings: Settings, port: int) -> Any:
+    """The zeroconf announcement of the Wyoming listener (checked before anything is started)."""
+    from voicewire.config import wyoming_address
+    from voicewire.wyoming.zeroconf import Advertisement, advertised_address, default_name
+
+    host, _ = wyoming_address(settings.wyoming)
+    return Advertisement(settings.wyoming_zeroconf_name or default_name(), advertised_address(host), port)
+
+
 def run(settings: Settings) -> None:
     """Serve until SIGTERM or Ctrl-C; blocks."""
+    if settings.wyoming_zeroconf:
+        if not settings.wyoming:
+            raise ConfigError(
+                "--wyoming-zeroconf advertises the Wyoming listener: also give --wyoming tcp://HOST:PORT."
+            )
+        _advertisement(settings, 0)  # a loopback listener cannot be advertised: say so before starting
     if settings.workers <= 1:
         asyncio.run(serve(settings))
         return
@@ -99,22 +159,38 @@ def run(settings: Settings) -> None:
         # N processes share the cores: each gets its share of synthesis threads.
         settings = settings.replace(synthesis_workers=max(1, (os.cpu_count() or 1) // settings.workers))
     sock = uvicorn_config(settings, None).bind_socket()
-    _supervise(settings, sock)
+    wyoming_socket = None
+    if settings.wyoming:
+        from voicewire.wyoming.listener import bind_socket
+
+        try:
+            wyoming_socket = bind_socket(settings.wyoming)
+        except OSError as exc:
+            raise ConfigError(f"Cannot listen for Wyoming on {settings.wyoming}: {exc.strerror or exc}.") from None
+    _supervise(settings, sock, wyoming_socket)
 
 
-def _worker(settings: Settings, sock: socket.socket) -> None:
-    asyncio.run(serve(settings, [sock]))
+def _worker(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
+    asyncio.run(serve(settings, [sock], wyoming_socket))
 
 
-def _supervise(settings: Settings, sock: socket.socket) -> None:
+def _supervise(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
     # The workers' metrics meet in one folder, so a scrape of any worker reports all of them. It
     # must be set before a worker imports prometheus_client, and it is new for every run.
     with tempfile.TemporaryDirectory(prefix="voicewire-metrics-") as folder:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-        _run_workers(settings, sock)
+        advertisement = None
+        if wyoming_socket is not None and settings.wyoming_zeroconf:
+            advertisement = _advertisement(settings, int(wyoming_socket.getsockname()[1]))
+            advertisement.open()
+        try:
+            _run_workers(settings, sock, wyoming_socket)
+        finally:
+            if advertisement is not None:
+                advertisement.close()
 
 
-def _run_workers(settings: Settings, sock: socket.socket) -> None:
+def _run_workers(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
     from prometheus_client import multiprocess as prometheus_multiprocess
 
     context = multiprocessing.get_context("spawn")
@@ -127,7 +203,7 @@ def _run_workers(settings: Settings, sock: socket.socket) -> None:
         signal.signal(sig, on_signal)
 
     def start() -> Any:
-        process = context.Process(target=_worker, args=(settings, sock), daemon=False)
+        process = context.Process(target=_worker, args=(settings, sock, wyoming_socket), daemon=False)
         process.start()
         return process
 
@@ -146,6 +222,8 @@ def _run_workers(settings: Settings, sock: socket.socket) -> None:
     # The workers close their copies of the listening socket as they start draining; ours must go
     # too, or the kernel keeps accepting connections that nobody will ever serve.
     sock.close()
+    if wyoming_socket is not None:
+        wyoming_socket.close()
     deadline = time.monotonic() + settings.drain_timeout + 15
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))

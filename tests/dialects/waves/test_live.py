@@ -222,10 +222,10 @@ def test_word_timestamps_come_before_their_audio() -> None:
     send(s, text="Hello there, world.", word_timestamps=True)
     run_jobs(s)
     frames = s.frames_to_send()
-    assert statuses(frames) == ["word_timestamp", "word_timestamp", "chunk", "word_timestamp", "chunk", "chunk",
-                                "complete"]  # fmt: skip
+    # Audio that goes out at once goes as one chunk; every word's frame comes before it.
+    assert statuses(frames) == ["word_timestamp", "word_timestamp", "word_timestamp", "chunk", "complete"]
     assert frames[0]["data"] == {"id": 0, "word": "Hello", "start": 0.0, "end": 0.1}
-    assert frames[3]["data"]["id"] == 2
+    assert frames[2]["data"]["id"] == 2
 
 
 def test_large_audio_is_split_into_small_frames() -> None:
@@ -368,7 +368,7 @@ def test_partials_of_the_oldest_job_go_out_at_once() -> None:
     s.sequencer.job_done(second, b"world", [timing(2, "world.")])
     s.sequencer.job_done(end, b"|end")
     frames = s.frames_to_send()
-    assert statuses(frames) == ["word_timestamp", "chunk", "chunk", "complete"]
+    assert statuses(frames) == ["word_timestamp", "chunk", "complete"] and audio_of(frames) == b"world|end"
     assert audio_of(frames) == b"world|end" and not s.sequencer.busy
 
 
@@ -383,8 +383,8 @@ def test_partials_of_a_later_job_wait_for_the_jobs_before_it() -> None:
     s.sequencer.job_audio(one, b"o")
     assert audio_of(s.frames_to_send()) == b"o"
     s.sequencer.job_done(one, b"ne")
-    frames = s.frames_to_send()  # the rest of "one", then the pieces "two" has so far; not "three"
-    assert statuses(frames) == ["chunk", "word_timestamp", "chunk", "chunk"] and audio_of(frames) == b"netw"
+    frames = s.frames_to_send()  # the rest of "one", then what "two" has so far, in one go; not "three"
+    assert statuses(frames) == ["word_timestamp", "chunk"] and audio_of(frames) == b"netw"
     s.sequencer.job_done(two, b"o")
     s.sequencer.job_done(end, b"|")
     frames = s.frames_to_send()

@@ -156,7 +156,7 @@ class WavesLiveSession:
 
     def frames_to_send(self) -> list[Frame]:
         frames: list[Frame] = []
-        for event in self.sequencer.events_to_send():
+        for event in _coalesced(self.sequencer.events_to_send()):
             frames.extend(self.frames_of(event))
         return frames
 
@@ -193,6 +193,20 @@ class WavesLiveSession:
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]}”’»]*\s*$")
+
+
+def _coalesced(events: list[Event]) -> list[Event]:
+    """Audio of one turn that goes out at once, as one event: fewer, fuller frames (a turn's words
+    still come before the audio they start in)."""
+    out: list[Event] = []
+    for event in events:
+        last = out[-1] if out else None
+        if isinstance(event, TurnAudio) and isinstance(last, TurnAudio) and last.turn is event.turn:
+            out[-1] = TurnAudio(event.turn, last.audio + event.audio, last.words + event.words,
+                                last.seconds + event.seconds)  # fmt: skip
+        else:
+            out.append(event)
+    return out
 
 
 def _context_id(obj: Any) -> str | None:
