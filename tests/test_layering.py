@@ -41,6 +41,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "voicewire.runtime": ("voicewire.dialects", "voicewire.server", *WEB),
     "voicewire.protocol": ("voicewire.dialects",),
     "voicewire.metrics": ("voicewire.server", *WEB),
+    "voicewire.errors": ("voicewire.server", *WEB),
+    "voicewire.wyoming": ("voicewire.server", *WEB),
 }
 """Per package (or module): what it must not import, beyond the no-I/O rule of the pure packages."""
 ALLOWED: tuple[str, ...] = ("voicewire.engines.base",)

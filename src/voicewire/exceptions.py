@@ -23,7 +23,7 @@
     └── ConfigError                 bad settings or an unusable VOICEWIRE_HOME, found at start
 
 Each class has a stable ``code`` string that goes on the wire. Which HTTP status and which
-WebSocket frame each one becomes is decided in one place: ``voicewire.server.errors``.
+close code each one becomes is decided in one place: ``voicewire.errors``.
 Messages are sentence case and name the offending value with ``!r``; they never contain an API key
 or a stack trace.
 """

@@ -35,6 +35,7 @@ from voicewire.dialects.waves.live import MAX_FRAME_BYTES, WavesLiveSession
 from voicewire.dialects.waves.request import retired_route
 from voicewire.dialects.waves.streaming import StreamingTtsSession
 from voicewire.dialects.waves.v4 import LightningV4Session
+from voicewire.errors import close_code, public_error
 from voicewire.exceptions import InvalidField, ModelRetired, NotFound
 from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit, Turn, TurnSequencer
 from voicewire.protocol.turn import TurnOptions
@@ -42,7 +43,7 @@ from voicewire.runtime.admission import Grant
 from voicewire.runtime.runtime import Runtime
 from voicewire.server.auth import authenticate, offered_subprotocol
 from voicewire.server.common import runtime_of
-from voicewire.server.errors import close_code, error_response, public_error
+from voicewire.server.errors import error_response
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline
 
 __all__ = [

@@ -20,13 +20,13 @@ from starlette.responses import Response
 
 from voicewire import metrics
 from voicewire.auth.keys import ApiKey
+from voicewire.errors import public_error
 from voicewire.exceptions import TextTooLong, VoicewireError
 from voicewire.protocol.turn import TurnRequest
 from voicewire.runtime.admission import Grant
 from voicewire.runtime.runtime import Runtime
 from voicewire.server.auth import authenticate
 from voicewire.server.common import ClosingStream, read_json, runtime_of
-from voicewire.server.errors import public_error
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline, speak_all
 from voicewire.synthesis.render import Rendered
 from voicewire.synthesis.units import split_text

@@ -16,9 +16,10 @@ from starlette.responses import JSONResponse, Response
 from voicewire.audio.encoders import wav_file
 from voicewire.audio.formats import CONTENT_TYPES
 from voicewire.dialects import openai as dialect
+from voicewire.errors import http_status, public_error
 from voicewire.exceptions import VoicewireError
 from voicewire.runtime.runtime import Runtime
-from voicewire.server.errors import error_response, http_status, public_error
+from voicewire.server.errors import error_response
 from voicewire.server.oneshot import OneShot, Packaging, speak_once
 
 __all__ = ["openai_error", "speech"]

@@ -30,11 +30,11 @@ from voicewire import metrics
 from voicewire.auth.keys import ApiKey
 from voicewire.dialects.wyoming.framing import FrameLimits
 from voicewire.dialects.wyoming.session import WyomingSession
+from voicewire.errors import close_code, public_error
 from voicewire.exceptions import LimitExceeded, VoicewireError
 from voicewire.protocol.sequencer import EndTurn, Job, SpeakUnit, Turn
 from voicewire.runtime.admission import Grant
 from voicewire.runtime.runtime import Runtime
-from voicewire.server.errors import close_code, public_error
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline
 from voicewire.wyoming.frames import FrameError, read_event
 
