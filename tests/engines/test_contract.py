@@ -59,11 +59,23 @@ def test_blocks_make_the_audio_their_stream_announced(engine_and_voice: tuple[En
     info = next(v for v in engine.voices() if v.voice_id == voice)
     assert stream.sample_rate == info.sample_rate and len(stream.word_spans) == len(SENTENCE)
     assert 0 < stream.lead <= stream.word_spans[0][0] and stream.word_spans[-1][1] <= stream.length
-    blocks = list(stream.blocks)
+    blocks = [make() for make in stream.blocks]
     assert all(b.dtype == np.float32 and b.ndim == 1 for b in blocks)
     assert sum(len(b) for b in blocks) == stream.length
     assert 2.5 < stream.length / stream.sample_rate < 8.0
     assert engine.synthesize_blocks(voice, Utterance.of([])).collect().samples.size == 0
+
+
+def test_blocks_are_independent_calls(engine_and_voice: tuple[Engine, str]) -> None:
+    """A stream's blocks may be made at once, on several threads, in any order: the same samples."""
+    engine, voice = engine_and_voice
+    stream = engine.synthesize_blocks(voice, Utterance.of(SENTENCE))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        backwards = list(pool.map(lambda make: make(), reversed(stream.blocks)))[::-1]
+    forwards = [make() for make in stream.blocks]
+    assert len(backwards) == len(forwards)
+    for a, b in zip(backwards, forwards, strict=True):
+        assert a.shape == b.shape and np.max(np.abs(a - b), initial=0.0) < 1e-5
 
 
 def test_speed_goes_through_the_model_durations(engine_and_voice: tuple[Engine, str]) -> None:

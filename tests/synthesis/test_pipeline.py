@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pytest
@@ -49,14 +49,17 @@ class Counting(Engine):
         self.threads.add(threading.current_thread().name)
         stream = self.inner.synthesize_blocks(voice_id, utterance)
 
-        def counted() -> Iterator[Samples]:
-            for block in stream.blocks:
+        def counted(make: Callable[[], Samples]) -> Callable[[], Samples]:
+            def block() -> Samples:
                 self.blocks += 1
                 self.threads.add(threading.current_thread().name)
-                yield block
+                return make()
+
+            return block
 
         return UnitStream(sample_rate=stream.sample_rate, word_spans=stream.word_spans, length=stream.length,
-                          blocks=counted(), lead=stream.lead, tail=stream.tail)  # fmt: skip
+                          blocks=tuple(counted(make) for make in stream.blocks), lead=stream.lead,
+                          tail=stream.tail)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +103,9 @@ def test_a_unit_comes_out_block_by_block_before_it_is_all_decoded(quiet_joe: Pip
         return decoded_then, 1 + len(rest)
 
     decoded_then, pieces = run(first_unit)
-    # The first block is out before the second is decoded; every block comes in pieces of about 0.1 s.
-    assert decoded_then == 1 and engine.blocks >= 2 and pieces >= 10
+    # The first block is out before the third is decoded (the second is made meanwhile, on the other
+    # worker); every block comes in pieces of about 0.1 s.
+    assert decoded_then <= 2 and engine.blocks >= 2 and pieces >= 10
     assert all(name.startswith("voicewire-synth") for name in engine.threads)
 
 
@@ -158,4 +162,4 @@ def test_closing_stops_a_unit_between_blocks_and_drops_what_is_queued(quiet_joe:
         return engine.blocks, engine.fronts, pool.scheduler.queued + pool.scheduler.busy
 
     blocks, fronts, left = run(leave_early)
-    assert blocks == 1 and fronts <= 2 and left == 0
+    assert blocks <= 2 and fronts <= 2 and left == 0  # the block heard, and at most the one made beside it

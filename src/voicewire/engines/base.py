@@ -11,7 +11,7 @@ event loop, and must be safe to call from several threads at once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,16 +90,19 @@ class UnitStream:
     """One unit's audio still being made: all of ``EngineAudio`` but the samples, then the samples in
     blocks.
 
-    Each ``next(blocks)`` is one blocking model call (run it on a worker thread, one at a time); the
-    blocks concatenate into ``length`` samples, which equal the unit's ``EngineAudio.samples``. The
-    first block is small, so a listener can hear the unit before the rest of it is made.
+    Each of ``blocks`` is one blocking model call that makes one block (run it on a worker thread).
+    They are independent: several may run at once, on several workers, in any order (onnxruntime
+    sessions are safe to call from several threads), so a listener can be given the second block
+    as soon as the first. In order, the blocks concatenate into ``length`` samples, which equal the
+    unit's ``EngineAudio.samples``. The first block is small, so a listener can hear the unit before
+    the rest of it is made.
     """
 
     sample_rate: int
     word_spans: tuple[tuple[int, int], ...]
     length: int
     """Samples in all the blocks together."""
-    blocks: Iterator[Samples] = field(repr=False)
+    blocks: Sequence[Callable[[], Samples]] = field(repr=False)
     lead: int = 0
     tail: int = 0
     phonemes: str = field(default="", repr=False)
@@ -111,7 +114,7 @@ class UnitStream:
             sample_rate=audio.sample_rate,
             word_spans=audio.word_spans,
             length=len(audio.samples),
-            blocks=iter([audio.samples]),
+            blocks=(lambda: audio.samples,),
             lead=audio.lead,
             tail=audio.tail,
             phonemes=audio.phonemes,
@@ -119,7 +122,8 @@ class UnitStream:
 
     def collect(self) -> EngineAudio:
         """The rest of the blocks, made now, as one ``EngineAudio`` (for a stream not yet started)."""
-        samples = np.concatenate([np.zeros(0, np.float32), *self.blocks]).astype(np.float32, copy=False)
+        samples = np.concatenate([np.zeros(0, np.float32), *(make() for make in self.blocks)])
+        samples = samples.astype(np.float32, copy=False)
         return EngineAudio(
             samples=samples,
             sample_rate=self.sample_rate,

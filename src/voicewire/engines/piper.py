@@ -20,7 +20,7 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -335,11 +335,17 @@ class PiperEngine(Engine):
             self._loaded.clear()
 
 
-def _blocks(loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str) -> Iterator[Samples]:
-    for window in piper_graph.windows(int(latent.shape[2])):
-        with _model_errors(voice_id):
-            block = _decode(loaded, latent, window)
-        yield block
+def _blocks(loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str) -> tuple[Callable[[], Samples], ...]:
+    """One decoder call per window of the latent: independent of each other."""
+
+    def block(window: piper_graph.Window) -> Callable[[], Samples]:
+        def decode() -> Samples:
+            with _model_errors(voice_id):
+                return _decode(loaded, latent, window)
+
+        return decode
+
+    return tuple(block(w) for w in piper_graph.windows(int(latent.shape[2])))
 
 
 def _decode(loaded: _Loaded, latent: npt.NDArray[np.float32], window: piper_graph.Window) -> Samples:

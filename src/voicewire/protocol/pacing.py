@@ -11,7 +11,8 @@ out evenly:
   audio), audio goes out at once, up to that lead;
 - beyond it, every ``drip`` seconds a share (``drain``) of what is held goes out, at least one
   piece: the held audio covers the making of the next unit, so frames keep coming, and the
-  listener's lead keeps growing;
+  listener's lead keeps growing; once the listener has ``ample`` in hand, one piece a drip
+  (about real time), so what is held lasts through a long wait for text (an LLM still writing);
 - once the turn's last event (its completion or failure) is here, nothing more can be late: the
   rest goes out at once, the last event after it.
 
@@ -26,10 +27,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["DRAIN", "DRIP_S", "LEAD_S", "Pacer"]
+__all__ = ["AMPLE_S", "DRAIN", "DRIP_S", "LEAD_S", "Pacer"]
 
-LEAD_S = 1.0
-"""Audio the listener should have in hand before the pacer holds anything back."""
+LEAD_S = 0.3
+"""Audio the listener should have in hand before the pacer holds anything back: small, so what is held
+covers the making of the next piece (a Piper window takes about 0.15 s on a quiet core)."""
+AMPLE_S = 2.0
+"""Audio in the listener's hand past which the pacer lets out one piece a drip (about real time)."""
 DRIP_S = 0.1
 """Longest time between two frames while audio is held."""
 DRAIN = 0.25
@@ -51,12 +55,13 @@ class Pacer(Generic[E]):
         seconds_of: Callable[[E], float | None],
         *,
         lead: float = LEAD_S,
+        ample: float = AMPLE_S,
         drip: float = DRIP_S,
         drain: float = DRAIN,
     ) -> None:
         self._turn_of = turn_of
         self._seconds_of = seconds_of
-        self.lead, self.drip, self.drain = lead, drip, drain
+        self.lead, self.ample, self.drip, self.drain = lead, ample, drip, drain
         self._held: deque[E] = deque()
         self._ending: set[int] = set()  # turns whose last event is held
         self._turn: int | None = None
@@ -87,7 +92,8 @@ class Pacer(Generic[E]):
                 self._started = self._last = math.nan
             if seconds is not None and not self._due(now, turn):
                 if drip_left is None and now >= self._last + self.drip - 1e-9:
-                    drip_left = max(1, math.ceil(self._held_audio(turn) * self.drain))
+                    ample = self._sent - (now - self._started) >= self.ample
+                    drip_left = 1 if ample else max(1, math.ceil(self._held_audio(turn) * self.drain))
                 if not drip_left:
                     break
                 drip_left -= 1

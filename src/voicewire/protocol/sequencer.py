@@ -43,6 +43,7 @@ from voicewire.text.chunker import Chunker
 from voicewire.text.words import client_words
 
 __all__ = [
+    "SOFT_LIMIT",
     "EndTurn",
     "Event",
     "Job",
@@ -55,6 +56,12 @@ __all__ = [
     "TurnFailed",
     "TurnSequencer",
 ]
+
+
+SOFT_LIMIT = 100
+"""Characters past which a live turn's sentence is cut at its next clause: text may be arriving at an
+LLM's pace, and a shorter unit is spoken sooner after the text that ends it (a whole 200-character
+sentence was made only after all of it had arrived, and a listener could run dry meanwhile)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,7 +223,9 @@ class TurnSequencer:
             if refused is not None:
                 self._events.append(Problem(refused))
                 return
-            current = self._open[context] = _OpenTurn(self._new_turn(context, options, meta, now), Chunker())
+            current = self._open[context] = _OpenTurn(
+                self._new_turn(context, options, meta, now), Chunker(soft_limit=SOFT_LIMIT)
+            )
         if flush_ms is not None:
             current.flush_ms = flush_ms
         buffered = len(current.chunker.pending) + len(text)

@@ -28,12 +28,13 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 
 import numpy as np
 
 from voicewire import metrics
-from voicewire.engines.base import EngineAudio, UnitStream
+from voicewire.engines.base import EngineAudio, Samples, UnitStream
 from voicewire.engines.catalog import ResolvedVoice
 from voicewire.protocol.turn import TurnOptions
 from voicewire.synthesis.pool import SynthesisPool
@@ -46,6 +47,8 @@ MARGIN_S = 0.5
 """A live turn's next audio is due this long before its listener's buffered audio runs out."""
 BATCH_SLACK_S = 5.0
 """How long a batch turn's work gives way to live streams."""
+BLOCKS_AHEAD = 2
+"""Blocks of a unit decoded at once: the next one is made while this one is heard."""
 FRAME_S = 0.1
 """Audio per piece: the renderer takes an engine's block in slices of this many seconds, so pieces
 are small enough to be paced out evenly (``protocol.sequencer``) while the next ones are made."""
@@ -146,35 +149,50 @@ class TurnPipeline:
         front = await pending.front
         self._pending.popleft()
         self._top_up()
-        stream, renderer = front.stream, self.renderer
-        state = {"received": 0, "begun": False}
+        stream, renderer, unit = front.stream, self.renderer, front.unit
         frame = max(1, round(FRAME_S * stream.sample_rate))
+        makers = list(stream.blocks)
+        ahead: deque[asyncio.Future[Samples]] = deque()
+        begun = False
 
-        def step() -> tuple[list[Rendered], int, bool]:
-            if not state["begun"]:
-                renderer.begin_unit(front.unit, stream)
-                state["begun"] = True
-            block = next(stream.blocks, None) if state["received"] < stream.length else None
-            if block is None:  # the unit is all here (or the engine fell short: end_unit says so)
-                return [renderer.end_unit()], 0, True
-            state["received"] += len(block)
+        def decode_ahead() -> None:  # this block and the next, on two workers at once
+            while makers and len(ahead) < BLOCKS_AHEAD:
+                make = makers.pop(0)
+                ahead.append(asyncio.ensure_future(
+                    self.pool.run(self._engine, make, deadline=self._deadline(), audio_s=lambda _: 0.0)
+                ))  # fmt: skip
+
+        def render(block: Samples, last: bool) -> list[Rendered]:
+            nonlocal begun
+            if not begun:
+                renderer.begin_unit(unit, stream)
+                begun = True
             pieces = [renderer.add_block(block[i : i + frame]) for i in range(0, len(block), frame)]
-            last = state["received"] >= stream.length
             if last:  # the end of the unit goes with its last piece, not in a tiny frame of its own
-                pieces[-1] = pieces[-1] + renderer.end_unit()
-            return [p for p in pieces[:-1] if p.audio or p.words] + pieces[-1:], len(block), last
+                pieces = [*pieces[:-1], (pieces[-1] if pieces else Rendered(b"")) + renderer.end_unit()]
+            return [p for p in pieces[:-1] if p.audio or p.words] + pieces[-1:]
 
         rate = stream.sample_rate
-        while True:
-            dry_at = self._runs_dry_at()
-            pieces, _samples, last = await self.pool.run(
-                self._engine, step, deadline=self._deadline(), audio_s=lambda r: r[1] / rate
-            )
-            for piece in pieces:
-                self._played(piece.audio, dry_at)
-                yield piece
-            if last:
-                return
+        try:
+            decode_ahead()
+            while ahead:
+                block = await ahead.popleft()
+                decode_ahead()
+                last = not ahead
+                dry_at = self._runs_dry_at()
+                pieces = await self.pool.run(
+                    self._engine, partial(render, block, last), deadline=self._deadline(),
+                    audio_s=partial(_audio_seconds, len(block) / rate),
+                )  # fmt: skip
+                for piece in pieces:
+                    self._played(piece.audio, dry_at)
+                    yield piece
+        finally:
+            for pending_block in ahead:
+                pending_block.cancel()
+            for pending_block in ahead:
+                with contextlib.suppress(BaseException):
+                    await pending_block
 
     async def finish(self) -> bytes:
         """The turn's tail: the resampler's delay line and the encoder's flush. Call once, last.
@@ -238,6 +256,10 @@ class TurnPipeline:
             metrics.FIRST_AUDIO.labels(self._engine, self.endpoint).observe(self.first_audio)
         elif runs_dry_at is not None and now > runs_dry_at:
             metrics.UNDERRUNS.labels(self._engine).inc()
+
+
+def _audio_seconds(seconds: float, _result: object) -> float:
+    return seconds
 
 
 async def speak_all(pipeline: TurnPipeline, units: Sequence[tuple[str, int]]) -> AsyncGenerator[Rendered]:
