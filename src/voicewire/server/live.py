@@ -220,6 +220,7 @@ class _Connection:
 
     # -- the tasks ------------------------------------------------------------------------------------
     async def run(self) -> None:
+        self._pump()  # what the session says first (a greeting, or why it refuses the socket)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._read())
