@@ -126,3 +126,13 @@ def test_ws_url() -> None:
     assert _ws_url("http://127.0.0.1:8000") == "ws://127.0.0.1:8000/waves/v1/tts/live"
     assert _ws_url("https://tts.example/") == "wss://tts.example/waves/v1/tts/live"
     assert _ws_url("ws://h:1") == "ws://h:1/waves/v1/tts/live"
+
+
+def test_the_largest_gap_between_audio_frames_after_the_first() -> None:
+    turn = TurnResult(ttfa_ms=10.0, first_chunk_ms=5.0, lead_silence_ms=5.0, total_ms=900.0, audio_ms=2000.0,
+                      chunks=4, chunk_arrivals_ms=(5.0, 105.0, 180.0, 420.0))  # fmt: skip
+    assert turn.max_gap_ms == 240.0
+    assert result(20.0).max_gap_ms is None  # one frame: no gap
+    summary = summarize([turn, TurnResult(ttfa_ms=10.0, first_chunk_ms=5.0, lead_silence_ms=5.0, total_ms=900.0,
+                                          audio_ms=2000.0, chunks=2, chunk_arrivals_ms=(5.0, 65.0))])  # fmt: skip
+    assert (summary["max_gap_ms_p50"], summary["max_gap_ms_max"]) == (150.0, 240.0)

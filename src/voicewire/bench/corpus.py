@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LONG_TEXT", "PEER_SENTENCES", "SENTENCES", "SHORT_TEXT"]
+__all__ = ["LONG_SENTENCES", "LONG_TEXT", "PEER_SENTENCES", "SENTENCES", "SHORT_TEXT"]
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",
@@ -48,3 +48,17 @@ PEER_SENTENCES = (
 )
 """Twenty short plain sentences for ``voicewire bench peers``: no numbers, abbreviations or symbols,
 so every server's text front end reads them the same way and the figures compare the servers."""
+
+LONG_SENTENCES = (
+    # About 20 s of audio in one sentence, with clauses.
+    "When the last of the summer visitors had gone home and the little harbour was quiet again, the old "
+    "fisherman mended his nets on the pier, counted the boats that rocked at their moorings, listened to the "
+    "gulls arguing over the scraps, and wondered, as he did every year, whether the winter would be kind to them.",
+    # About 50 s of audio in one sentence.
+    "It was a long journey across the mountains, through valleys where the snow lay deep until late spring, "
+    "over passes where the wind never stopped blowing, past villages whose names nobody could pronounce, "
+    "along rivers that ran so fast and cold that the horses refused to cross them, and into forests so dark "
+    "and still that the travellers spoke only in whispers, until at last, tired and hungry and very far from "
+    "home, they saw the lights of the city shining below them in the evening mist, and they knew that every "
+    "step of the way had been worth it, because the people they loved were waiting for them there.",
+)

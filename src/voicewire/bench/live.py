@@ -16,6 +16,11 @@ Two input modes, each on its own connection with its turns run one after another
   paces them instead (e.g. 20 words/s, a typical LLM stream), which measures how soon the server
   speaks while the text is still arriving.
 
+Smoothness: the largest gap between two audio frames of a turn after its first (``max_gap_ms``):
+voice-agent clients end a turn on a pause (LiveKit 0.6 s, VideoSDK 0.25 s). The texts include long
+sentences (``LONG_SENTENCES``: 20 and 50 s of audio) so that gaps between units and between the
+blocks of long units show.
+
 The client connects with ``compression=None``: the figures measure the server, not permessage-deflate.
 """
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import statistics
 import time
@@ -34,7 +40,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from voicewire.bench.corpus import SENTENCES
+from voicewire.bench.corpus import LONG_SENTENCES, SENTENCES
 
 __all__ = ["TurnResult", "first_audible_index", "measure_turns", "run_live_bench", "summarize"]
 
@@ -61,6 +67,12 @@ class TurnResult:
     chunks: int
     error: str | None = None
     chunk_arrivals_ms: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def max_gap_ms(self) -> float | None:
+        """The longest wait between two audio frames after the first (None: fewer than two)."""
+        arrivals = self.chunk_arrivals_ms
+        return max((b - a for a, b in itertools.pairwise(arrivals)), default=None)
 
 
 def first_audible_index(pcm: bytes, threshold_dbfs: float = -40.0) -> int | None:
@@ -155,7 +167,7 @@ async def measure_turns(
     voice: str,
     mode: Mode,
     turns: int,
-    text: str | Sequence[str] = SENTENCES,
+    text: str | Sequence[str] = (*SENTENCES, *LONG_SENTENCES),
     sample_rate: int = 24000,
     output_format: str = "pcm",
     tokens_per_second: float | None = None,
@@ -188,6 +200,7 @@ def summarize(results: Sequence[TurnResult]) -> dict[str, Any]:
     arrival and of the leading silence (TTFA = first chunk + leading silence, unless playback stalls)."""
     ok = [r for r in results if r.error is None]
     ttfa = [r.ttfa_ms for r in ok if r.ttfa_ms is not None]
+    gaps = [r.max_gap_ms for r in ok if r.max_gap_ms is not None]
     first = [r.first_chunk_ms for r in ok if r.first_chunk_ms is not None]
     silence = [r.lead_silence_ms for r in ok if r.lead_silence_ms is not None]
     return {
@@ -199,6 +212,9 @@ def summarize(results: Sequence[TurnResult]) -> dict[str, Any]:
         "ttfa_ms_max": round(max(ttfa), 1) if ttfa else None,
         "first_chunk_ms_p50": _percentile(first, 50),
         "lead_silence_ms_p50": _percentile(silence, 50),
+        "max_gap_ms_p50": _percentile(gaps, 50),
+        "max_gap_ms_p95": _percentile(gaps, 95),
+        "max_gap_ms_max": round(max(gaps), 1) if gaps else None,
         "total_ms_p50": round(statistics.median(r.total_ms for r in ok), 1) if ok else None,
     }
 
