@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from voicewire.protocol.pacing import DRIP_S, LEAD_S, Pacer
+from voicewire.protocol.pacing import DRIP_S, HOLD_S, LEAD_S, Pacer
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,18 @@ def pieces(turn: int, n: int, seconds: float = 0.1) -> list[Ev]:
 def test_first_audio_goes_out_at_once_then_up_to_the_lead() -> None:
     pacer = make()
     out = []
-    for event in pieces(1, 30):  # 3 s of audio arrive at once
+    for event in pieces(1, 15):  # 1.5 s of audio arrive at once
         out += pacer.push(event, 0.0)
     assert len(out) == round(LEAD_S / 0.1)  # the first piece, then as much as the lead
     assert pacer.holding
+
+
+def test_no_more_than_the_hold_is_held() -> None:
+    pacer = make()
+    out = []
+    for event in pieces(1, 60):  # 6 s at once: what is made fast reaches a fast reader fast
+        out += pacer.push(event, 0.0)
+    assert len(out) == 60 - round(HOLD_S / 0.1)
 
 
 def test_held_audio_drips_out_at_least_every_drip() -> None:
@@ -50,9 +58,9 @@ def test_held_audio_drips_out_at_least_every_drip() -> None:
 
 def test_a_drip_lets_out_a_share_of_what_is_held() -> None:
     pacer = make()
-    for event in pieces(1, 50):
+    for event in pieces(1, 15):
         pacer.push(event, 0.0)
-    held_before = 50 - round(LEAD_S / 0.1)
+    held_before = 15 - round(LEAD_S / 0.1)
     out = pacer.release(DRIP_S)
     assert 1 <= len(out) <= held_before // 3
 
@@ -62,7 +70,7 @@ def test_the_end_of_a_turn_lets_out_everything_held_then_the_end() -> None:
     for event in pieces(1, 40):
         pacer.push(event, 0.0)
     out = pacer.push(Ev(1, None, "end"), 0.01)
-    assert out[-1].name == "end" and len(out) == 40 - round(LEAD_S / 0.1) + 1
+    assert out[-1].name == "end" and len(out) == round(HOLD_S / 0.1) + 1
     assert not pacer.holding and pacer.next_release() is None
 
 

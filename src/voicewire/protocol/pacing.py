@@ -13,6 +13,9 @@ out evenly:
   piece: the held audio covers the making of the next unit, so frames keep coming, and the
   listener's lead keeps growing; once the listener has ``ample`` in hand, one piece a drip
   (about real time), so what is held lasts through a long wait for text (an LLM still writing);
+- never more than ``hold`` seconds are held: past it, audio goes out at once, so a client that reads
+  as fast as audio is made gets it that fast (only a reserve is held back, and memory stays
+  bounded: a slow reader holds synthesis back through the socket, as before);
 - once the turn's last event (its completion or failure) is here, nothing more can be late: the
   rest goes out at once, the last event after it.
 
@@ -27,13 +30,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["AMPLE_S", "DRAIN", "DRIP_S", "LEAD_S", "Pacer"]
+__all__ = ["AMPLE_S", "DRAIN", "DRIP_S", "HOLD_S", "LEAD_S", "Pacer"]
 
 LEAD_S = 0.3
 """Audio the listener should have in hand before the pacer holds anything back: small, so what is held
 covers the making of the next piece (a Piper window takes about 0.15 s on a quiet core)."""
 AMPLE_S = 2.0
 """Audio in the listener's hand past which the pacer lets out one piece a drip (about real time)."""
+HOLD_S = 2.0
+"""Most audio held back: the reserve that covers the making of the next unit."""
 DRIP_S = 0.1
 """Longest time between two frames while audio is held."""
 DRAIN = 0.25
@@ -56,12 +61,13 @@ class Pacer(Generic[E]):
         *,
         lead: float = LEAD_S,
         ample: float = AMPLE_S,
+        hold: float = HOLD_S,
         drip: float = DRIP_S,
         drain: float = DRAIN,
     ) -> None:
         self._turn_of = turn_of
         self._seconds_of = seconds_of
-        self.lead, self.ample, self.drip, self.drain = lead, ample, drip, drain
+        self.lead, self.ample, self.hold, self.drip, self.drain = lead, ample, hold, drip, drain
         self._held: deque[E] = deque()
         self._ending: set[int] = set()  # turns whose last event is held
         self._turn: int | None = None
@@ -126,10 +132,11 @@ class Pacer(Generic[E]):
         self._turn = None
 
     def _due(self, now: float, turn: int) -> bool:
-        """Audio of ``turn`` goes out at once: its first, all of an ended turn, or to keep the lead."""
+        """Audio of ``turn`` goes out at once: its first, all of an ended turn, to keep the lead, or
+        past the most that may be held."""
         if math.isnan(self._started) or turn in self._ending:
             return True
-        return now >= self._short_of_lead_at()
+        return now >= self._short_of_lead_at() or self._held_seconds(turn) > self.hold + 1e-9
 
     def _short_of_lead_at(self) -> float:
         """When the listener's audio in hand falls under ``lead`` (a hair later: 0.1 * 10 < 1.0)."""
@@ -137,3 +144,6 @@ class Pacer(Generic[E]):
 
     def _held_audio(self, turn: int) -> int:
         return sum(1 for e in self._held if self._turn_of(e) == turn and self._seconds_of(e) is not None)
+
+    def _held_seconds(self, turn: int) -> float:
+        return sum(self._seconds_of(e) or 0.0 for e in self._held if self._turn_of(e) == turn)

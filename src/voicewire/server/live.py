@@ -58,7 +58,8 @@ __all__ = [
 logger = logging.getLogger("voicewire.server")
 
 MAX_UNSENT = 1 << 20
-"""Bytes of frames waiting for a slow client before reading and synthesis pause."""
+"""Bytes of frames waiting for a slow client before reading and synthesis pause (the pacer holds at
+most a few seconds of audio more)."""
 GOING_AWAY = (1001, "server shutting down")
 _Finish = Callable[[], "asyncio.Task[None] | None"]
 """Run as a turn's last frame goes out; the task it starts, if any, is awaited before the frame."""
