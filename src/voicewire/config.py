@@ -22,7 +22,7 @@ import platformdirs
 
 from voicewire.exceptions import ConfigError
 
-__all__ = ["DEFAULT_ALIASES", "Settings", "default_home"]
+__all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_voices_url"]
 
 # Waves voice ids that the seeds' samples use, mapped to voices that ship with voicewire.
 DEFAULT_ALIASES: Mapping[str, str] = {"magnus": "joe"}
@@ -98,6 +98,15 @@ class Settings:
     """Serve the playground page at ``/`` (static files; the page still needs a key to speak)."""
 
     log_level: str = "info"
+
+    max_loaded_voices: int = 4
+    """Voices a process keeps loaded at most; past it the least recently used one is unloaded (a
+    voice used in the last few seconds is kept, so a running turn never has to reload it)."""
+
+    voices_url: str = "https://huggingface.co"
+    """Where ``voicewire voices available`` / ``install`` read catalogs and voice files: the Hugging
+    Face hub, a mirror of it (same paths), or a local folder laid out the same way (``file://`` URL or
+    plain path). The server itself never fetches anything."""
 
     @property
     def db_path(self) -> Path:
@@ -203,6 +212,19 @@ def _bool(raw: str) -> bool:
     return value in ("1", "true", "yes", "on")
 
 
+def parse_voices_url(raw: str) -> str:
+    """``http(s)://`` and ``file://`` URLs as given (no trailing slash); a plain path becomes a file URL."""
+    value = raw.strip().rstrip("/")
+    scheme, sep, rest = value.partition("://")
+    if sep:
+        if scheme.lower() not in ("http", "https", "file") or not rest:
+            raise ValueError(raw)
+        return value
+    if not value:
+        raise ValueError(raw)
+    return Path(value).expanduser().resolve().as_uri()
+
+
 def _voice_list(raw: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in raw.split(",") if v.strip())
 
@@ -212,6 +234,7 @@ _positive_float.__name__ = "positive number"
 _policy.__name__ = "scheduler (deadline or fifo)"
 _bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
+parse_voices_url.__name__ = "URL (http://, https:// or file://) or folder"
 _non_negative_int.__name__ = "whole number (0 or more)"
 _origin_list.__name__ = "comma-separated list of origins like https://app.example (or *)"
 _address_list.__name__ = "comma-separated list of IP addresses or networks (or *)"
@@ -237,6 +260,8 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "failed_auth_limit": _non_negative_int,
     "cors_origins": _origin_list,
     "forwarded_allow_ips": _address_list,
+    "max_loaded_voices": _positive_int,
+    "voices_url": parse_voices_url,
 }
 
 
