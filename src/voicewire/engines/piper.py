@@ -36,8 +36,8 @@ import numpy.typing as npt
 from voicewire.engines import piper_graph
 from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, Utterance, VoiceInfo, spans_from_durations
 from voicewire.engines.budget import VoiceBudget
-from voicewire.engines.onnx import session_options
 from voicewire.engines.phoneme_align import assign_owners
+from voicewire.engines.piper_sessions import open_sessions, read_windows_verdict, write_windows_verdict
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
 
 __all__ = ["PiperEngine", "PiperVoiceFiles", "bundled_voices", "voice_files_in"]
@@ -243,31 +243,29 @@ class PiperEngine(Engine):
         self._loaded_from.pop(voice_id, None)
 
     def prepare(self, voice_id: str) -> None:
-        """Build and cache the voice's graphs (durations exposed, cut at the decoder) without loading
-        it, so its first use only opens sessions. ``voicewire voices install`` calls it before the
-        voice becomes visible; a model onnx cannot read fails here.
+        """Load the voice once, without keeping it, so that everything its first use would build is
+        in the cache (graphs with durations, cut at the decoder; sessions in onnxruntime's format;
+        the windowed-decoding check). ``voicewire voices install`` calls it before the voice becomes
+        visible, so a model that cannot be loaded is never installed.
 
         Raises:
             VoiceUnavailable: the model's graph cannot give phoneme durations.
+            Exception: onnx or onnxruntime refuses the model file.
         """
         files = self._files.get(voice_id)
         if files is None:
             raise UnknownVoice(voice_id, self._files)
-        self._graphs(files)
+        self._load(files)
 
     def _load(self, files: PiperVoiceFiles) -> _Loaded:
-        import onnxruntime as ort
-
         if not files.model.is_file() or not files.config.is_file():
             raise VoiceUnavailable(
                 f"Voice {files.voice_id!r} (piper): model files are missing: {files.model}, {files.config}. "
-                "Add them again with `voicewire voices add PATH.onnx`."
+                "Install or add it again (`voicewire voices install` / `voicewire voices add PATH.onnx`)."
             )
         config = _read_config(files.config)
-        sessions = [
-            ort.InferenceSession(graph, session_options(self._threads), providers=["CPUExecutionProvider"])
-            for graph in self._graphs(files)
-        ]
+        graphs = self._graphs(files)
+        sessions = open_sessions(graphs, self._threads)
         if len(sessions[0].get_outputs()) < 2:
             raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): the model exposes no phoneme durations.")
         _init_espeak()
@@ -277,7 +275,12 @@ class PiperEngine(Engine):
         if loaded.decoder is None:
             self._synthesize(loaded, Utterance.of(WARM_UP.split()))  # warm-up
             return loaded
-        return replace(loaded, windowed=_windows_match(loaded, self._front(loaded, Utterance.of(WARM_UP.split()))))
+        known = read_windows_verdict(graphs)
+        if known is not None:  # found out at an earlier load (or at install): no warm-up, the first unit is it
+            return replace(loaded, windowed=known)
+        windowed = _windows_match(loaded, self._front(loaded, Utterance.of(WARM_UP.split())))
+        write_windows_verdict(graphs, windowed)
+        return replace(loaded, windowed=windowed)
 
     def _graphs(self, files: PiperVoiceFiles) -> Sequence[str | bytes]:
         """The voice's graph with its durations exposed, as onnxruntime takes it: ``[front-end,
