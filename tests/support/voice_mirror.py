@@ -179,10 +179,10 @@ def _handler(root: Path, faults: Faults, log: list[tuple[str, str]]) -> type[Bas
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             log.append((path, self.headers.get("Range", "")))
             file = root / path.lstrip("/")

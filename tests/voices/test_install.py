@@ -73,7 +73,8 @@ def test_a_kokoro_voice_is_the_hub_file(tmp_path: Path, mirror: Mirror, kokoro_v
     m = manager(tmp_path, mirror.url)
     for name in ("af_heart", "bf_emma"):  # one checked by its Git blob id, one by its LFS SHA-256
         m.install(m.find(name))
-        assert (tmp_path / "voices" / "kokoro" / f"{name}.bin").read_bytes() == (kokoro_voices / f"{name}.bin").read_bytes()
+        installed = tmp_path / "voices" / "kokoro" / f"{name}.bin"
+        assert installed.read_bytes() == (kokoro_voices / f"{name}.bin").read_bytes()
     assert visible(tmp_path / "voices" / "kokoro") == ["af_heart.bin", "bf_emma.bin"]
     listed = {v.voice_id: v for v in installed_voices(tmp_path / "voices")}
     assert (listed["bf_emma"].engine, listed["bf_emma"].language, listed["bf_emma"].size) == ("kokoro", "en-GB",
@@ -143,7 +144,8 @@ def test_no_network_at_all_installs_nothing(tmp_path: Path, mirror: Mirror) -> N
     dead = CatalogEntry(**{**entry.__dict__, "files": tuple(
         RemoteFile(url=f.url.replace(mirror.url, DEAD_URL), size=f.size, digest=f.digest, target=f.target)
         for f in entry.files)})  # fmt: skip
-    with pytest.raises(DownloadFailed, match=r"Cannot download http://127\.0\.0\.1:9/.*af_heart\.bin: Connection refused"):
+    refused = r"Cannot download http://127\.0\.0\.1:9/.*af_heart\.bin: Connection refused"
+    with pytest.raises(DownloadFailed, match=refused):
         offline.install(dead)
     assert list((tmp_path / "voices" / "kokoro").iterdir()) == []
 
@@ -198,8 +200,9 @@ def test_bundled_and_unknown_voices_cannot_be_removed(tmp_path: Path) -> None:
         m.remove("lessac")
 
 
-def test_a_hibari_voice_in_hibaris_own_cache_is_shown_but_left_alone(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_hibari_voice_in_hibaris_own_cache_is_shown_but_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hibari.voices import ASSETS, VOICES
 
     cache = tmp_path / "hibari-cache"

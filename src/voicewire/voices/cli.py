@@ -79,7 +79,7 @@ def voices(ctx: click.Context, model: str | None, as_json: bool, home: Path | No
     rows = [(v.voice_id, v) for v in installed]
     rows += [(alias.lower(), by_id[target.lower()]) for alias, target in settings.aliases.items()
              if target.lower() in by_id]  # fmt: skip
-    click.echo(f"{'VOICE':<14} {'SPEAKS WITH':<12} {'ENGINE':<7} {'MODEL':<19} {'LANGUAGE':<9} {'SIZE':>9}  WHERE")
+    click.echo(f"{'VOICE':<14} {'SPEAKS WITH':<12} {'ENGINE':<7} {'MODEL':<19} {'LANGUAGE':<9} {'SIZE':<9}  WHERE")
     for listed, voice in rows:
         info = VoiceInfo(voice_id=voice.voice_id, engine=voice.engine, display_name="", languages=(voice.language,),
                          sample_rate=0)  # fmt: skip
@@ -88,7 +88,7 @@ def voices(ctx: click.Context, model: str | None, as_json: bool, home: Path | No
             continue
         speaks = voice.voice_id if listed != voice.voice_id else "-"
         click.echo(f"{listed:<14} {speaks:<12} {voice.engine:<7} {model_name:<19} {voice.language:<9} "
-                   f"{_mb(voice.size):>9}  {voice.where}")  # fmt: skip
+                   f"{_mb(voice.size):<9}  {voice.where}")  # fmt: skip
 
 
 @voices.command("available")
@@ -99,7 +99,11 @@ def voices(ctx: click.Context, model: str | None, as_json: bool, home: Path | No
 @home_option
 def voices_available(language: str | None, engine: str | None, as_json: bool, url: str | None,
                      home: Path | None) -> None:  # fmt: skip
-    """List the voices the catalogs offer (Piper, Kokoro, hibari) and whether each is installed."""
+    """List the voices the catalogs offer (Piper, Kokoro, hibari) and whether each is installed.
+
+    A catalog that cannot be read is named on stderr (its last copy stands in, if there is one), and
+    the exit status is 1.
+    """
     from voicewire.voices.catalog import matches_language
     from voicewire.voices.manager import VoiceManager
 
@@ -112,10 +116,10 @@ def voices_available(language: str | None, engine: str | None, as_json: bool, ur
     if as_json:
         click.echo(json.dumps([{**e.to_json(), "installed": e.voice_id in installed} for e in entries], indent=1))
     else:
-        click.echo(f"{'VOICE':<18} {'ENGINE':<7} {'LANGUAGE':<9} {'QUALITY':<8} {'SIZE':>9}  {'INSTALLED':<9}  "
+        click.echo(f"{'VOICE':<18} {'ENGINE':<7} {'LANGUAGE':<9} {'QUALITY':<8} {'SIZE':<9}  {'INSTALLED':<9}  "
                    "CATALOG KEY")  # fmt: skip
         for e in entries:
-            click.echo(f"{e.voice_id:<18} {e.engine:<7} {e.language:<9} {e.quality or '-':<8} {_mb(e.size):>9}  "
+            click.echo(f"{e.voice_id:<18} {e.engine:<7} {e.language:<9} {e.quality or '-':<8} {_mb(e.size):<9}  "
                        f"{'yes' if e.voice_id in installed else 'no':<9}  {e.key}")  # fmt: skip
     for problem in offer.problems:
         click.echo(f"voicewire: warning: {problem}", err=True)
@@ -123,8 +127,8 @@ def voices_available(language: str | None, engine: str | None, as_json: bool, ur
         languages = sorted({e.language for e in offer.entries})
         click.echo(f"voicewire: no voice for language {language!r}; the catalogs have: {', '.join(languages)}.",
                    err=True)  # fmt: skip
-    if offer.problems and not offer.entries:
-        sys.exit(2)
+    if offer.problems:
+        sys.exit(1)
 
 
 @voices.command("install")
