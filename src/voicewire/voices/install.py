@@ -29,7 +29,7 @@ from voicewire.voices.fetch import Progress, download
 from voicewire.voices.formats import check_kokoro_table, check_piper_config, digest_of
 from voicewire.voices.installed import BUNDLED, HIBARI_CACHE, InstalledVoice
 
-__all__ = ["Installer", "ProgressFactory", "engine_folder", "place_files"]
+__all__ = ["Installer", "ProgressFactory", "engine_folder", "place_files", "prepare_piper"]
 
 ProgressFactory = Callable[[CatalogEntry, int], contextlib.AbstractContextManager[Progress | None]]
 """Given a voice and the bytes already on disk (a download being continued), a context in which
@@ -139,18 +139,7 @@ class Installer:
             raise
 
     def _prepare_piper(self, voice_id: str, model: Path, config: Path) -> None:
-        """Open the model and cache its prepared graphs now, so the first request only opens
-        sessions; the cache is keyed by size and time, which the rename keeps."""
-        from voicewire.engines.piper import PiperEngine, PiperVoiceFiles
-        from voicewire.exceptions import VoicewireError
-
-        engine = PiperEngine(voices=[PiperVoiceFiles(voice_id, model, config)], cache_dir=self.cache_dir)
-        try:
-            engine.prepare(voice_id)
-        except VoicewireError as exc:
-            raise VoicePackError(f"Voice {voice_id!r} cannot be used by the Piper engine: {exc}") from None
-        except Exception as exc:  # onnx refuses the file
-            raise VoicePackError(f"Voice {voice_id!r}: the model is not a readable ONNX graph ({exc}).") from None
+        prepare_piper(voice_id, model, config, self.cache_dir)
 
     def remove(self, voice: InstalledVoice) -> None:
         """Take ``voice``'s files away, the one that makes it visible first.
@@ -172,6 +161,28 @@ class Installer:
                     graph.unlink(missing_ok=True)
         except OSError as exc:
             raise VoicePackError(f"Cannot remove voice {voice.voice_id!r}: {exc.strerror} ({exc.filename}).") from None
+
+
+def prepare_piper(voice_id: str, model: Path, config: Path, cache_dir: Path | None) -> None:
+    """Load a Piper voice once from its hidden files, before it becomes visible, so that a model the
+    engine cannot use is refused here, and the server's first use finds its graphs and sessions
+    prepared (``<cache_dir>/piper``: keyed by the model's size and time, which the rename keeps).
+
+    Raises:
+        VoicePackError: the model cannot be read or give phoneme durations.
+    """
+    from voicewire.engines.piper import PiperEngine, PiperVoiceFiles
+    from voicewire.exceptions import VoicewireError
+
+    engine = PiperEngine(voices=[PiperVoiceFiles(voice_id, model, config)], cache_dir=cache_dir)
+    try:
+        engine.prepare(voice_id)
+    except VoicewireError as exc:
+        raise VoicePackError(f"Voice {voice_id!r} cannot be used by the Piper engine: {exc}") from None
+    except Exception as exc:  # onnx refuses the file
+        raise VoicePackError(f"Voice {voice_id!r}: the model is not a readable ONNX graph ({exc}).") from None
+    finally:
+        engine.close()
 
 
 def _discard(parts: list[tuple[Path, RemoteFile]]) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from voicewire.exceptions import VoicePackError
 from voicewire.voices.formats import check_piper_config, digest_of, kokoro_tables
-from voicewire.voices.install import engine_folder, install_lock, place_files
+from voicewire.voices.install import engine_folder, install_lock, place_files, prepare_piper
 from voicewire.voices.sources import kokoro_language
 
 __all__ = ["Added", "add_files", "piper_name"]
@@ -44,9 +44,11 @@ def piper_name(stem: str) -> str:
     return parts[1] if len(parts) == 3 and "_" in parts[0] else stem
 
 
-def add_files(paths: list[Path], voices_dir: Path, *, name: str | None, taken: Collection[str]) -> list[Added]:
+def add_files(paths: list[Path], voices_dir: Path, *, name: str | None, taken: Collection[str],
+              cache_dir: Path | None = None) -> list[Added]:  # fmt: skip
     """Add every file of ``paths``; ``taken``: ids in use (installed voices, aliases, other engines'
-    listed voices). Nothing is written for a file that fails its checks.
+    listed voices). Nothing is written for a file that fails its checks. A Piper voice is prepared
+    (loaded once, its graphs cached in ``cache_dir``) before it becomes visible, as an install does.
 
     Raises:
         VoicePackError: a file is of no known kind, is damaged, or its name is taken or not allowed.
@@ -58,7 +60,7 @@ def add_files(paths: list[Path], voices_dir: Path, *, name: str | None, taken: C
     added: list[Added] = []
     for path, kind in zip(paths, kinds, strict=True):
         if kind == "piper":
-            added.append(_add_piper(path, voices_dir, name, taken))
+            added.append(_add_piper(path, voices_dir, name, taken, cache_dir))
         elif kind == "hibari":
             added.append(_add_hibari(path, voices_dir, name, taken))
         else:
@@ -94,7 +96,8 @@ def _checked_id(voice_id: str, taken: Collection[str]) -> str:
     return voice_id
 
 
-def _add_piper(path: Path, voices_dir: Path, name: str | None, taken: Collection[str]) -> Added:
+def _add_piper(path: Path, voices_dir: Path, name: str | None, taken: Collection[str],
+               cache_dir: Path | None) -> Added:  # fmt: skip
     config = path.with_name(path.name + ".json")
     check_piper_config(config, config.name)
     voice_id = _checked_id(name or piper_name(path.stem), taken)
@@ -104,6 +107,12 @@ def _add_piper(path: Path, voices_dir: Path, name: str | None, taken: Collection
                  (folder / f".{voice_id}.onnx.part", f"{voice_id}.onnx")]  # fmt: skip
         _copy(config, parts[0][0])
         _copy(path, parts[1][0])
+        try:
+            prepare_piper(voice_id, parts[1][0], parts[0][0], cache_dir)
+        except VoicePackError:
+            for part, _ in parts:
+                part.unlink(missing_ok=True)
+            raise
         place_files(folder, parts)
     return Added(voice_id, "piper")
 

@@ -132,7 +132,8 @@ class VoiceManager:
 
     def add(self, paths: Sequence[Path], name: str | None) -> list[Added]:
         """Add local voice files (see ``voices.local``)."""
-        return add_files(list(paths), self.voices_dir, name=name, taken=self._taken())
+        cache = self.settings.cache_dir
+        return add_files(list(paths), self.voices_dir, name=name, taken=self._taken(), cache_dir=cache)
 
     def _taken(self) -> set[str]:
         """Ids a new voice may not take: installed voices, aliases, and hibari's registry names."""
