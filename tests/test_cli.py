@@ -439,6 +439,7 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
         (["voices", "install"], "Download, verify and install voices"),
         (["voices", "remove"], "Remove installed voices"),
         (["voices", "add"], "Add voices from local files"),
+        (["bench", "voices"], "Many installed voices: server start time and RSS"),
         (["keys"], "Create, list and revoke API keys."),
         (["keys", "create"], "Print a new key on stdout"),
         (["keys", "list"], "Every key"),

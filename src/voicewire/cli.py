@@ -18,7 +18,7 @@ from voicewire import __version__
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError, VoicewireError
 from voicewire.home import check_home
-from voicewire.voices.cli import voices
+from voicewire.voices.cli import bench_voices, voices
 
 __all__ = ["main"]
 
@@ -252,6 +252,9 @@ def _open_store(settings: Settings) -> Any:
 @main.group()
 def bench() -> None:
     """Measure speed and memory (figures go in BENCHMARKS.md)."""
+
+
+bench.add_command(bench_voices)
 
 
 @bench.command("engines")

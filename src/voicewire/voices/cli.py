@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from voicewire.voices.catalog import CatalogEntry
     from voicewire.voices.fetch import Progress
 
-__all__ = ["voices"]
+__all__ = ["bench_voices", "voices"]
 
 home_option = click.option("--home", type=click.Path(path_type=Path), default=None,
                            help="Data folder (keys, voices, caches). Env: VOICEWIRE_HOME.")  # fmt: skip
@@ -196,3 +196,26 @@ def voices_add(paths: tuple[Path, ...], name: str | None, home: Path | None) -> 
             click.echo(f"Skipped voice {added.voice_id!r} ({added.engine}): {added.skipped}.")
         else:
             click.echo(f"Added voice {added.voice_id!r} ({added.engine}); {_HOT}.")
+
+
+@click.command("voices")
+@click.option("--counts", default="1,10,50", show_default=True, help="Installed Piper voices per run, comma-separated.")
+@click.option("--budget", type=int, default=None, help="VOICEWIRE_MAX_LOADED_VOICES of the servers (default: its "
+              "default).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+def bench_voices(counts: str, budget: int | None, as_json: bool) -> None:
+    """Many installed voices: server start time and RSS, first request to a cold voice, RSS within the budget."""
+    from voicewire.bench.voices import run_voices_bench
+
+    try:
+        numbers = tuple(int(n) for n in counts.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{counts!r} is no comma-separated list of numbers.", param_hint="--counts") from None
+    if not numbers or min(numbers) < 1:
+        raise click.BadParameter(f"{counts!r}: each count must be at least 1.", param_hint="--counts")
+    rows = run_voices_bench(numbers, progress=lambda line: click.echo(line, err=True), budget=budget)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo("  ".join(f"{k}={v}" for k, v in row.items()))
