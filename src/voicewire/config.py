@@ -214,15 +214,15 @@ def _bool(raw: str) -> bool:
 
 def parse_voices_url(raw: str) -> str:
     """``http(s)://`` and ``file://`` URLs as given (no trailing slash); a plain path becomes a file URL."""
-    value = raw.strip().rstrip("/")
+    value = raw.strip()
     scheme, sep, rest = value.partition("://")
     if sep:
-        if scheme.lower() not in ("http", "https", "file") or not rest:
+        if scheme.lower() not in ("http", "https", "file") or not rest.strip("/"):
             raise ValueError(raw)
-        return value
+        return value.rstrip("/")
     if not value:
         raise ValueError(raw)
-    return Path(value).expanduser().resolve().as_uri()
+    return Path(value).expanduser().resolve().as_uri()  # a folder: never ends with "/"
 
 
 def _voice_list(raw: str) -> tuple[str, ...]:
