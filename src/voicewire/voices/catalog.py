@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,3 @@ def read_cache(voices_dir: Path) -> tuple[list[CatalogEntry], str]:
     except (OSError, ValueError, KeyError, TypeError):
         return [], ""
 
-
-def by_engine(entries: Sequence[CatalogEntry], engine: str) -> list[CatalogEntry]:
-    return [e for e in entries if e.engine == engine]

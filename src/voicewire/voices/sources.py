@@ -55,6 +55,7 @@ __all__ = [
     "parse_kokoro_listing",
     "parse_piper_voices",
     "piper_ids",
+    "preferred_quality",
 ]
 
 HUB = "https://huggingface.co"
