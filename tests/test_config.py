@@ -76,3 +76,24 @@ def test_a_bad_wyoming_address_is_refused_naming_the_form(tmp_path: Path, uri: s
         wyoming_address(uri)
     with pytest.raises(ConfigError, match="'VOICEWIRE_WYOMING' has value"):
         Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_WYOMING": uri}))
+
+
+def test_voice_settings(tmp_path: Path) -> None:
+    s = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path)}))
+    assert (s.max_loaded_voices, s.voices_url) == (4, "https://huggingface.co")
+    mirror = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_MAX_LOADED_VOICES": "12",
+                                    "VOICEWIRE_VOICES_URL": "https://mirror.example/hub/"}))  # fmt: skip
+    assert (mirror.max_loaded_voices, mirror.voices_url) == (12, "https://mirror.example/hub")
+    folder = Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), "VOICEWIRE_VOICES_URL": str(tmp_path / "m")}))
+    assert folder.voices_url == (tmp_path / "m").as_uri()
+
+
+@pytest.mark.parametrize(("name", "value", "allowed"), [
+    ("VOICEWIRE_MAX_LOADED_VOICES", "0", "positive integer"),
+    ("VOICEWIRE_VOICES_URL", "ftp://mirror", "URL (http://, https:// or file://) or folder"),
+    ("VOICEWIRE_VOICES_URL", "https://", "URL (http://, https:// or file://) or folder"),
+])  # fmt: skip
+def test_bad_voice_settings_say_what_is_allowed(tmp_path: Path, name: str, value: str, allowed: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env({"VOICEWIRE_HOME": str(tmp_path), name: value}))
+    assert str(refused.value) == f"Config '{name}' has value '{value}'. Not a valid {allowed}."

@@ -3,7 +3,8 @@
 1. The pure core (``protocol/``, ``dialects/``, ``text/``, ``audio/``) does no I/O.
 2. The layers only import downwards: engines know nothing of synthesis, protocols or dialects;
    synthesis nothing of the runtime, dialects or web frameworks; the runtime nothing of the server,
-   the dialects or web frameworks; dialects nothing of the runtime, the server or synthesis.
+   the dialects or web frameworks; dialects nothing of the runtime, the server or synthesis; the
+   voice manager (``voices/``) nothing of the server, the runtime or synthesis.
 
 Every ``.py`` file is parsed (never imported) and every import in its tree is checked: top-level,
 inside functions, classes, ``try`` blocks, and ``importlib.import_module`` / ``__import__`` calls with a
@@ -43,6 +44,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "voicewire.metrics": ("voicewire.server", *WEB),
     "voicewire.errors": ("voicewire.server", *WEB),
     "voicewire.wyoming": ("voicewire.server", *WEB),
+    # The voice manager (catalogs, downloads, installs) runs in the CLI, never in a request.
+    "voicewire.voices": ("voicewire.synthesis", "voicewire.protocol", "voicewire.runtime", "voicewire.server",
+                         "voicewire.auth", "voicewire.metrics", *WEB),
 }
 """Per package (or module): what it must not import, beyond the no-I/O rule of the pure packages."""
 ALLOWED: tuple[str, ...] = ("voicewire.engines.base",)

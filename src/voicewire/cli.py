@@ -7,7 +7,6 @@ line on stderr naming what was wrong (exit status 2), never a traceback.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from voicewire import __version__
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError, VoicewireError
 from voicewire.home import check_home
+from voicewire.voices.cli import bench_voices, voices
 from voicewire.wyoming.options import wyoming_options
 
 __all__ = ["main"]
@@ -46,6 +46,9 @@ store_option = click.option("--store", default=None, help="Keys, limits and usag
 @click.version_option(__version__, prog_name="voicewire")
 def main() -> None:
     """voicewire: a self-hosted, offline text-to-speech server that speaks the Waves API."""
+
+
+main.add_command(voices)
 
 
 @main.command()
@@ -178,80 +181,6 @@ async def _speak(settings: Settings, request: Any, progress: Any) -> tuple[bytes
     return data, pipeline.seconds, elapsed
 
 
-@main.group(invoke_without_command=True)
-@click.option("--model", default=None, help="Only voices of this model (lightning_v3.1_pro, ...).")
-@click.option("--json", "as_json", is_flag=True, help="Print the GET /waves/v1/{model}/get_voices body.")
-@home_option
-@click.pass_context
-def voices(ctx: click.Context, model: str | None, as_json: bool, home: Path | None) -> None:
-    """List voices (the same catalog as GET /waves/v1/lightning-v3.1/get_voices)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from voicewire.dialects.waves import catalog as waves_catalog
-    from voicewire.dialects.waves.request import MODELS, canonical_model
-    from voicewire.engines.registry import build_catalog
-
-    canonical = None
-    if model is not None:
-        canonical = canonical_model(model)
-        if canonical is None:
-            raise click.BadParameter(f"{model!r}; models: {', '.join(MODELS)}", param_hint="--model")
-    listed = build_catalog(Settings.from_env(home=home)).voices()
-    if as_json:
-        click.echo(json.dumps(waves_catalog.voices_body(listed, canonical), indent=2))
-        return
-    click.echo(f"{'VOICE':<10} {'SPEAKS WITH':<12} {'ENGINE':<8} {'MODEL':<20} {'LANGUAGE':<9} {'GENDER':<7} INSTALLED")
-    for name, info in listed:
-        model_name = waves_catalog.model_of(info)
-        if canonical is not None and model_name != canonical:
-            continue
-        speaks = info.voice_id if name != info.voice_id else "-"
-        click.echo(f"{name:<10} {speaks:<12} {info.engine:<8} {model_name:<20} {info.language:<9} {info.gender:<7} "
-                   f"{'yes' if info.installed else 'no'}")  # fmt: skip
-
-
-@voices.command("add")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--name", default=None, help="Voice id (default: from the file name, en_US-lessac-medium -> lessac).")
-@home_option
-def voices_add(path: Path, name: str | None, home: Path | None) -> None:
-    """Add a Piper voice from PATH (.onnx, with PATH.json beside it)."""
-    config = path.with_name(path.name + ".json")
-    if path.suffix != ".onnx" or not config.is_file():
-        raise click.BadParameter(f"{str(path)!r}: expected a .onnx file with {config.name} beside it.")
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-        _ = data["audio"]["sample_rate"], data["phoneme_id_map"], data["espeak"]["voice"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise click.BadParameter(
-            f"{config.name} is not a Piper voice config ({exc!r} missing or unreadable)."
-        ) from None
-    voice_id = (name or _voice_name(path.stem)).lower()
-    if not voice_id.replace("_", "").replace("-", "").isalnum():
-        raise click.BadParameter(f"{voice_id!r}: use letters, digits, '-' and '_'.", param_hint="--name")
-    settings = Settings.from_env(home=home)
-    from voicewire.engines.registry import build_catalog
-
-    try:
-        build_catalog(settings).resolve(voice_id)
-        raise click.BadParameter(f"a voice or alias {voice_id!r} exists already; pick another --name.")
-    except VoicewireError:
-        pass
-    folder = settings.voices_dir / "piper"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, folder / f"{voice_id}.onnx")
-        shutil.copyfile(config, folder / f"{voice_id}.onnx.json")
-    except OSError as exc:
-        raise ConfigError(f"Cannot add the voice to {str(folder)!r} (VOICEWIRE_HOME): {exc.strerror}.") from None
-    click.echo(f"Added voice {voice_id!r} (model lightning_v3.1_pro); restart the server to serve it.")
-
-
-def _voice_name(stem: str) -> str:
-    parts = stem.split("-")
-    return parts[1] if len(parts) == 3 and "_" in parts[0] else stem
-
-
 @main.group()
 def keys() -> None:
     """Create, list and revoke API keys."""
@@ -333,6 +262,9 @@ def _open_store(settings: Settings) -> Any:
 @main.group()
 def bench() -> None:
     """Measure speed and memory (figures go in BENCHMARKS.md)."""
+
+
+bench.add_command(bench_voices)
 
 
 @bench.command("engines")

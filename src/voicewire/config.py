@@ -22,7 +22,7 @@ import platformdirs
 
 from voicewire.exceptions import ConfigError
 
-__all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_setting", "wyoming_address"]
+__all__ = ["DEFAULT_ALIASES", "Settings", "default_home", "parse_setting", "parse_voices_url", "wyoming_address"]
 
 # The Waves voice ids that clients use by default (the seeds' samples, the official SDK's examples,
 # the LiveKit, Pipecat and VideoSDK plugins, the v4 turn protocol), mapped to voices that ship with
@@ -135,6 +135,15 @@ class Settings:
 
     wyoming_zeroconf_name: str = ""
     """The advertised service name (empty: ``voicewire-<host name>``)."""
+
+    max_loaded_voices: int = 4
+    """Voices a process keeps loaded at most; past it the least recently used one is unloaded (a
+    voice used in the last few seconds is kept, so a running turn never has to reload it)."""
+
+    voices_url: str = "https://huggingface.co"
+    """Where ``voicewire voices available`` / ``install`` read catalogs and voice files: the Hugging
+    Face hub, a mirror of it (same paths), or a local folder laid out the same way (``file://`` URL or
+    plain path). The server itself never fetches anything."""
 
     @property
     def db_path(self) -> Path:
@@ -256,6 +265,19 @@ def _bool(raw: str) -> bool:
     return value in ("1", "true", "yes", "on")
 
 
+def parse_voices_url(raw: str) -> str:
+    """``http(s)://`` and ``file://`` URLs as given (no trailing slash); a plain path becomes a file URL."""
+    value = raw.strip()
+    scheme, sep, rest = value.partition("://")
+    if sep:
+        if scheme.lower() not in ("http", "https", "file") or not rest.strip("/"):
+            raise ValueError(raw)
+        return value.rstrip("/")
+    if not value:
+        raise ValueError(raw)
+    return Path(value).expanduser().resolve().as_uri()  # a folder: never ends with "/"
+
+
 def _voice_list(raw: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in raw.split(",") if v.strip())
 
@@ -298,6 +320,7 @@ _policy.__name__ = "scheduler (deadline or fifo)"
 _bool.__name__ = "boolean (true or false)"
 _voice_list.__name__ = "comma-separated list of voices"
 _wyoming_uri.__name__ = "tcp://HOST:PORT address (or empty: off)"
+parse_voices_url.__name__ = "URL (http://, https:// or file://) or folder"
 _non_negative_int.__name__ = "whole number (0 or more)"
 _origin_list.__name__ = "comma-separated list of origins like https://app.example (or *)"
 _address_list.__name__ = "comma-separated list of IP addresses or networks (or *)"
@@ -330,6 +353,8 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "wyoming_pronunciation_dicts": _voice_list,
     "wyoming_zeroconf": _bool,
     "wyoming_zeroconf_name": str,
+    "max_loaded_voices": _positive_int,
+    "voices_url": parse_voices_url,
 }
 
 

@@ -20,7 +20,10 @@
     ├── EngineError                 an engine failed while synthesizing
     ├── StoreError                  the key store cannot be read or written
     ├── ShuttingDown                the server is draining before it stops: retry on another replica
-    └── ConfigError                 bad settings or an unusable VOICEWIRE_HOME, found at start
+    ├── ConfigError                 bad settings or an unusable VOICEWIRE_HOME, found at start
+    └── VoicePackError              a voice could not be listed, installed, added or removed (the CLI)
+        ├── DownloadFailed          a catalog or voice file could not be fetched (names the URL)
+        └── VerificationFailed      a downloaded file is not the one the catalog describes (size, digest)
 
 Each class has a stable ``code`` string that goes on the wire. Which HTTP status and which
 close code each one becomes is decided in one place: ``voicewire.errors``.
@@ -36,6 +39,7 @@ __all__ = [
     "AuthenticationError",
     "BodyTooLarge",
     "ConfigError",
+    "DownloadFailed",
     "EngineError",
     "FrameTooLarge",
     "InvalidField",
@@ -51,7 +55,9 @@ __all__ = [
     "TextTooLong",
     "TooManyFailedAttempts",
     "UnknownVoice",
+    "VerificationFailed",
     "VoiceNotInstalled",
+    "VoicePackError",
     "VoiceUnavailable",
     "VoicewireError",
 ]
@@ -218,6 +224,30 @@ class ShuttingDown(VoicewireError):
 
 class ConfigError(VoicewireError):
     code = "config_error"
+
+
+class VoicePackError(VoicewireError):
+    """Managing voice packs failed (``voicewire voices ...``); nothing was installed or removed."""
+
+    code = "voice_pack_error"
+
+
+class DownloadFailed(VoicePackError):
+    """A catalog or a voice file could not be fetched; the message names the URL and the reason."""
+
+    code = "download_failed"
+
+    def __init__(self, message: str, url: str, *, resumable: bool = False) -> None:
+        super().__init__(message)
+        self.url = url
+        self.resumable = resumable
+        """The download was cut: what arrived is kept, and running the command again continues it."""
+
+
+class VerificationFailed(VoicePackError):
+    """A downloaded file's size or digest is not what the catalog says: it is deleted, never installed."""
+
+    code = "verification_failed"
 
 
 def _show(value: object) -> str:

@@ -81,3 +81,79 @@ def test_voice_installed_by_hand_is_used(offline_hibari_home: list[object], tmp_
     assert {v.voice_id: v.installed for v in engine.voices()}["emma"] is True
     audio = engine.synthesize("emma", Utterance.of(["Good", "morning."]))
     assert audio.samples.size > 12_000
+
+
+# -- voices installed, removed and unloaded while the engine runs ------------------------------------
+
+
+def heart_file() -> Path:
+    from hibari.voices import ASSETS
+
+    return Path(ASSETS) / "hibari.onnx"
+
+
+def sidecar(name: str) -> dict[str, object]:
+    import hashlib
+
+    data = heart_file().read_bytes()
+    return {"kokoro": "af_heart", "language": "en-US", "accent": "American", "gender": "female",
+            "file": f"{name}.int8.onnx", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+
+
+def test_a_voice_from_another_registry_appears_on_rescan(offline_hibari_home: list[object], tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "voices" / "hibari"
+    folder.mkdir(parents=True)
+    engine = HibariEngine(voices_dir=folder)
+    assert "testheart" not in {v.voice_id for v in engine.voices()}
+    shutil.copyfile(heart_file(), folder / "testheart.int8.onnx")
+    (folder / "testheart.voice.json").write_text(json.dumps(sidecar("testheart")), encoding="utf-8")
+    (folder / "broken.voice.json").write_text("{not json", encoding="utf-8")
+    (folder / "emma.voice.json").write_text(json.dumps(sidecar("emma")), encoding="utf-8")  # hibari's own name
+    engine.rescan()
+    voices = {v.voice_id: v for v in engine.voices()}
+    assert voices["testheart"].installed and voices["testheart"].language == "en-US"
+    assert "broken" not in voices and not voices["emma"].installed  # the package's entry for emma stands
+    audio = engine.synthesize("testheart", Utterance.of(["Installed", "while", "running."]))
+    assert audio.samples.size > 12_000
+
+
+def test_the_budget_unloads_the_least_recently_used_voice(offline_hibari_home: list[object], tmp_path: Path) -> None:
+    from hibari.voices import VOICES
+
+    from voicewire.engines.budget import VoiceBudget
+
+    folder = tmp_path / "voices" / "hibari"
+    folder.mkdir(parents=True)
+    shutil.copyfile(heart_file(), folder / VOICES["emma"]["file"])
+    budget = VoiceBudget(1, busy_seconds=0)
+    engine = HibariEngine(voices_dir=folder, budget=budget)
+    engine.load("heart")
+    engine.load("emma")
+    assert set(engine._loaded) == {"emma"} and budget.loaded_voices() == ["hibari:emma"]
+    assert engine.synthesize("heart", Utterance.of(["Back", "again."])).samples.size > 0  # loads it again
+    assert set(engine._loaded) == {"heart"}
+
+
+def test_a_removed_voice_speaks_until_the_budget_lets_it_go(offline_hibari_home: list[object],
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    from hibari.voices import VOICES
+
+    from voicewire.engines.budget import VoiceBudget
+
+    folder = tmp_path / "voices" / "hibari"
+    folder.mkdir(parents=True)
+    shutil.copyfile(heart_file(), folder / VOICES["emma"]["file"])
+    clock = [0.0]
+    budget = VoiceBudget(None, retired_seconds=60, clock=lambda: clock[0])
+    engine = HibariEngine(voices_dir=folder, budget=budget)
+    engine.load("emma")
+    (folder / VOICES["emma"]["file"]).unlink()
+    engine.rescan()
+    assert {v.voice_id: v.installed for v in engine.voices()}["emma"] is False
+    assert engine.synthesize("emma", Utterance.of(["Still", "here."])).samples.size > 0  # the turn goes on
+    clock[0] += 61
+    assert budget.trim() == ["hibari:emma"]
+    with pytest.raises(VoiceNotInstalled):
+        engine.synthesize("emma", Utterance.of(["Gone."]))

@@ -12,6 +12,7 @@ from voicewire.engines import piper_graph
 from voicewire.engines.base import Utterance
 from voicewire.engines.phoneme_align import assign_owners
 from voicewire.engines.piper import GAIN, PiperEngine, _ids, bundled_voices, voice_files_in
+from voicewire.exceptions import UnknownVoice
 
 LONG = "The birch canoe slid on the smooth planks, and the crowd on the shore cheered loudly for a while.".split()
 
@@ -148,3 +149,60 @@ def test_a_graph_that_cannot_be_cut_runs_whole(tmp_path: Path, monkeypatch: pyte
     stream = engine.synthesize_blocks("joe", Utterance.of(LONG[:5]))
     assert [len(make()) for make in stream.blocks] == [stream.length]
     engine.close()
+
+
+# -- the voices folder while the engine runs -------------------------------------------------------------
+
+
+def test_rescan_sees_voices_installed_and_removed(tmp_path: Path, piper_engine: PiperEngine) -> None:
+    """No load here: a voice that was speaking is stood in for by joe's loaded model."""
+    from voicewire.engines.budget import VoiceBudget
+
+    joe = bundled_voices()[0]
+    folder = tmp_path / "piper"
+    folder.mkdir()
+    clock = [0.0]
+    budget = VoiceBudget(None, retired_seconds=60, clock=lambda: clock[0])
+    engine = PiperEngine(voices_dir=folder, budget=budget)
+    assert [v.voice_id for v in engine.voices()] == ["joe"]
+    shutil.copyfile(joe.config, folder / "lessac.onnx.json")
+    (folder / ".amy.onnx.part").write_bytes(b"a download in progress")
+    engine.rescan()
+    assert [v.voice_id for v in engine.voices()] == ["joe"]  # a config without its model is no voice yet
+    shutil.copyfile(joe.model, folder / "lessac.onnx")
+    engine.rescan()
+    assert [v.voice_id for v in engine.voices()] == ["joe", "lessac"]
+    engine._loaded["lessac"] = piper_engine._voice("joe")  # as if a turn had loaded it
+    engine._loaded_from["lessac"] = ((folder / "lessac.onnx").stat().st_size,
+                                     (folder / "lessac.onnx").stat().st_mtime_ns)  # fmt: skip
+    budget.used(engine, "lessac")
+    (folder / "lessac.onnx").unlink()
+    engine.rescan()
+    assert [v.voice_id for v in engine.voices()] == ["joe"]
+    assert engine.synthesize("lessac", Utterance.of(["Still", "speaking."])).samples.size > 0
+    clock[0] += 61
+    assert budget.trim() == ["piper:lessac"]
+    with pytest.raises(UnknownVoice):
+        engine.synthesize("lessac", Utterance.of(["Gone."]))
+
+
+def test_a_replaced_model_is_loaded_again(tmp_path: Path, piper_engine: PiperEngine) -> None:
+    joe = bundled_voices()[0]
+    folder = tmp_path / "piper"
+    folder.mkdir()
+    shutil.copyfile(joe.config, folder / "lessac.onnx.json")
+    shutil.copyfile(joe.model, folder / "lessac.onnx")
+    engine = PiperEngine(voices_dir=folder)
+    engine._loaded["lessac"] = piper_engine._voice("joe")
+    engine._loaded_from["lessac"] = (1, 1)  # not the file there now
+    engine.rescan()
+    assert "lessac" not in engine._loaded  # the next use loads the new file
+    assert [v.voice_id for v in engine.voices()] == ["joe", "lessac"]
+
+
+def test_an_unreadable_config_hides_the_voice(tmp_path: Path) -> None:
+    folder = tmp_path / "piper"
+    folder.mkdir()
+    (folder / "odd.onnx").write_bytes(b"x")
+    (folder / "odd.onnx.json").write_text("{half a config", encoding="utf-8")
+    assert [v.voice_id for v in PiperEngine(voices_dir=folder).voices()] == ["joe"]

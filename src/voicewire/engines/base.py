@@ -189,6 +189,17 @@ class Engine(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing to release
         """Release sessions; the engine may be loaded again afterwards."""
 
+    def rescan(self) -> None:  # noqa: B027 - optional hook, for engines whose voices live in a folder
+        """Look at the voices folder again, so ``voices()`` shows voices installed or removed since.
+
+        Called by ``Catalog.refresh`` on a worker thread while other threads synthesize. A removed
+        voice that is loaded must keep speaking for the turns that use it (see ``engines.budget``).
+        """
+
+    def unload(self, voice_id: str) -> None:  # noqa: B027 - optional hook, for engines that load per voice
+        """Drop ``voice_id``'s loaded model, if any; a call using it finishes with it, and the next
+        use loads it again. Called by the memory budget (``engines.budget``)."""
+
 
 def spans_from_durations(
     durations: Sequence[int] | npt.NDArray[np.int64],

@@ -3,15 +3,25 @@
 The voice decides the engine, and the language a turn is read in must be one the voice speaks.
 How a wire protocol lists voices (the Waves catalog JSON, Wyoming's ``info``) is the dialect's
 business, built from ``voices()``.
+
+Besides the engines' voices the catalog lists, as not installed, the voices a catalog offered this
+machine (``listed``, read from a file ``voicewire voices available`` wrote; never the network) for
+the engines this server has. ``refresh`` rebuilds every table from the engines' folders while
+requests go on: readers see the old tables or the new, never a mix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from voicewire.engines.base import Engine, VoiceInfo
+from voicewire.engines.budget import VoiceBudget
 from voicewire.exceptions import ConfigError, InvalidField, UnknownVoice, VoiceNotInstalled
+
+logger = logging.getLogger("voicewire.engines")
 
 __all__ = ["Catalog", "ResolvedVoice", "primary_subtag"]
 
@@ -56,21 +66,71 @@ class ResolvedVoice:
         )
 
 
+@dataclass(frozen=True)
+class _Tables:
+    voices: dict[str, tuple[Engine, VoiceInfo]]
+    aliases: dict[str, str]
+
+
 class Catalog:
-    def __init__(self, engines: Sequence[Engine], aliases: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        engines: Sequence[Engine],
+        aliases: Mapping[str, str],
+        *,
+        listed: Callable[[], Sequence[VoiceInfo]] | None = None,
+        budget: VoiceBudget | None = None,
+    ) -> None:
+        """``listed``: voices offered but not installed (read from a local file, never fetched).
+        ``budget``: the loaded-voice budget the engines share, trimmed by ``trim``.
+
+        Raises:
+            ConfigError: an alias points to a voice no engine has.
+        """
         self.engines = {e.name: e for e in engines}
-        self._voices: dict[str, tuple[Engine, VoiceInfo]] = {}
-        for engine in engines:
+        self.budget = budget
+        self._configured_aliases = dict(aliases)
+        self._listed = listed
+        self._refreshing = threading.Lock()
+        self._tables = self._build(strict=True)
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return self._tables.aliases
+
+    def refresh(self) -> None:
+        """Have every engine look at its voices folder again, then rebuild the tables. Blocking (it
+        reads folders): call it on a worker thread. An alias whose voice is gone is left out (and
+        logged) instead of failing, as the server is running."""
+        with self._refreshing:
+            for engine in self.engines.values():
+                engine.rescan()
+            self._tables = self._build(strict=False)
+
+    def trim(self) -> list[str]:
+        """Unload what the budget says must go (``engine:voice`` of each); see ``engines.budget``."""
+        return self.budget.trim() if self.budget is not None else []
+
+    def _build(self, *, strict: bool) -> _Tables:
+        voices: dict[str, tuple[Engine, VoiceInfo]] = {}
+        for engine in self.engines.values():
             for info in engine.voices():
-                self._voices[info.voice_id.lower()] = (engine, info)
-        self.aliases: dict[str, str] = {}
-        for alias, target in aliases.items():
-            if target.lower() not in self._voices:
-                raise ConfigError(
-                    f"Alias {alias!r} points to voice {target!r}, which no engine has "
-                    f"(voices: {', '.join(sorted(self._voices))})."
-                )
-            self.aliases[alias.lower()] = target.lower()
+                voices[info.voice_id.lower()] = (engine, info)
+        for info in self._listed() if self._listed is not None else ():
+            engine_of = self.engines.get(info.engine)
+            if engine_of is not None and info.voice_id.lower() not in voices:
+                voices[info.voice_id.lower()] = (engine_of, info)
+        aliases: dict[str, str] = {}
+        for alias, target in self._configured_aliases.items():
+            if target.lower() not in voices:
+                message = (f"Alias {alias!r} points to voice {target!r}, which no engine has "
+                           f"(voices: {', '.join(sorted(voices))}).")  # fmt: skip
+                if strict:
+                    raise ConfigError(message)
+                logger.warning("! %s", message)
+                continue
+            aliases[alias.lower()] = target.lower()
+        return _Tables(voices, aliases)
 
     def lookup(self, voice_id: str) -> ResolvedVoice:
         """The voice behind ``voice_id`` (alias or local id, any letter case), installed or not.
@@ -78,10 +138,12 @@ class Catalog:
         Raises:
             UnknownVoice: no voice and no alias has that id.
         """
+        tables = self._tables
         key = voice_id.strip().lower()
-        found = self._voices.get(self.aliases.get(key, key))
+        found = tables.voices.get(tables.aliases.get(key, key))
         if found is None:
-            raise UnknownVoice(voice_id, [*self.aliases, *self._voices])
+            installed = (info.voice_id for _, info in tables.voices.values() if info.installed)
+            raise UnknownVoice(voice_id, [*tables.aliases, *installed])
         engine, info = found
         return ResolvedVoice(voice_id, info, engine)
 
@@ -98,7 +160,9 @@ class Catalog:
         return voice
 
     def voices(self) -> list[tuple[str, VoiceInfo]]:
-        """(listed id, voice) pairs: every local voice, then every alias."""
-        entries = [(info.voice_id, info) for _, info in self._voices.values()]
-        entries += [(alias, self._voices[target][1]) for alias, target in self.aliases.items()]
+        """(listed id, voice) pairs: every voice (installed ones first), then every alias."""
+        tables = self._tables
+        entries = sorted(((info.voice_id, info) for _, info in tables.voices.values()),
+                         key=lambda pair: not pair[1].installed)  # fmt: skip
+        entries += [(alias, tables.voices[target][1]) for alias, target in tables.aliases.items()]
         return entries

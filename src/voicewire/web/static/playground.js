@@ -252,7 +252,7 @@ function fillVoices() {
   const model = $("model").value;
   const voices = catalog.filter((v) => v.model === model);
   $("voice").replaceChildren(...voices.map((v) => {
-    const label = v.installed ? v.displayName : `${v.displayName} (downloads on first use)`;
+    const label = v.installed ? v.displayName : `${v.displayName} (not installed: voicewire voices install ${v.voiceId})`;
     return new Option(label, v.voiceId);
   }));
 }
