@@ -7,6 +7,8 @@
     │   ├── UnknownVoice            voice_id is in no catalog and no alias
     │   ├── VoiceNotInstalled       a voice the catalog lists whose files are not on this machine
     │   ├── MalformedMessage        a body or frame that is not a JSON object, or binary
+    │   ├── InvalidMarkup           speech markup (SSML) that is malformed or over a limit (names the position)
+    │   ├── TooManyDictionaries     the key already has as many pronunciation dictionaries as it may
     │   └── BodyTooLarge            a request body over the size limit (413)
     ├── NotFound                    a path names a model or resource that does not exist
     ├── AuthenticationError         missing, unknown or revoked API key
@@ -36,6 +38,7 @@ __all__ = [
     "ConfigError",
     "EngineError",
     "InvalidField",
+    "InvalidMarkup",
     "LimitExceeded",
     "MalformedMessage",
     "NotFound",
@@ -45,6 +48,7 @@ __all__ = [
     "ShuttingDown",
     "StoreError",
     "TextTooLong",
+    "TooManyDictionaries",
     "TooManyFailedAttempts",
     "UnknownVoice",
     "VoiceNotInstalled",
@@ -124,6 +128,28 @@ class VoiceNotInstalled(RequestError):
 
 class MalformedMessage(RequestError):
     code = "malformed_message"
+
+
+class InvalidMarkup(RequestError):
+    """Speech markup that cannot be read; ``position`` is the character offset in the text."""
+
+    code = "invalid_markup"
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class TooManyDictionaries(RequestError):
+    code = "too_many_dictionaries"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This key already has {limit} pronunciation dictionaries, the most it may have "
+            "(VOICEWIRE_DICT_MAX_PER_KEY); delete one (DELETE /waves/v1/pronunciation-dicts) or add its items "
+            "to another (PUT)."
+        )
+        self.limit = limit
 
 
 class BodyTooLarge(RequestError):
