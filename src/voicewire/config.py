@@ -99,6 +99,18 @@ class Settings:
 
     log_level: str = "info"
 
+    dict_max_items: int = 5_000
+    """Items per pronunciation dictionary (more is a 400)."""
+
+    dict_max_per_key: int = 100
+    """Pronunciation dictionaries per key (one more is a 400)."""
+
+    dict_max_word_chars: int = 100
+    """Characters in a dictionary item's word or phrase."""
+
+    dict_max_pronunciation_chars: int = 200
+    """Characters in a dictionary item's pronunciation (a respelling, or IPA between slashes)."""
+
     @property
     def db_path(self) -> Path:
         return self.home / "voicewire.db"
@@ -237,6 +249,10 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "failed_auth_limit": _non_negative_int,
     "cors_origins": _origin_list,
     "forwarded_allow_ips": _address_list,
+    "dict_max_items": _positive_int,
+    "dict_max_per_key": _positive_int,
+    "dict_max_word_chars": _positive_int,
+    "dict_max_pronunciation_chars": _positive_int,
 }
 
 

@@ -11,6 +11,9 @@ buffered; a message with ``flush: true`` or without ``continue: true`` closes th
 ``complete`` follows the last audio of every closed turn, never one for an open turn. An error in a
 turn (text over the limit, an engine failure) ends it with one ``error`` frame and no ``complete``.
 A frame that is not JSON or has invalid fields gets an ``error`` frame and changes nothing else.
+
+A turn opened with ``"markup": "ssml"`` is held until it closes, then parsed whole (markup cut into
+pieces cannot be read piece by piece) and spoken; malformed markup gets one ``error`` frame.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from voicewire.dialects.waves.frames import (
@@ -30,7 +33,7 @@ from voicewire.dialects.waves.frames import (
     word_frame,
 )
 from voicewire.dialects.waves.request import VoiceSettings, check_nesting, read_id, read_settings
-from voicewire.exceptions import InvalidField, MalformedMessage, VoicewireError
+from voicewire.exceptions import InvalidField, MalformedMessage, TextTooLong, VoicewireError
 from voicewire.protocol.jsontext import to_json
 from voicewire.protocol.sequencer import (
     Problem,
@@ -42,6 +45,7 @@ from voicewire.protocol.sequencer import (
     TurnSequencer,
 )
 from voicewire.protocol.turn import TurnOptions
+from voicewire.text.ssml import parse_ssml
 
 __all__ = ["MAX_FRAME_BYTES", "WavesLiveSession"]
 
@@ -67,6 +71,8 @@ class WavesLiveSession:
         self.close: tuple[int, str] | None = None
         self._check_voice = check_voice
         self._new_request_id = new_request_id or (lambda: f"task_{uuid.uuid4().hex}")
+        self._markup: _MarkupTurn | None = None
+        """A markup turn being received (held until it closes)."""
 
     # -- client frames -------------------------------------------------------------------------------
     def receive_text(self, data: str, now: float) -> None:
@@ -93,7 +99,7 @@ class WavesLiveSession:
     def receive_message(self, obj: Any, now: float) -> None:
         """A decoded JSON message: validate it fully, then apply it."""
         self.sequencer.touch(now)
-        opening = not self.sequencer.is_open()
+        opening = not self.sequencer.is_open() and self._markup is None
         try:
             check_nesting(obj)
             message = _LiveMessage.parse(obj, needs_voice=opening)
@@ -105,6 +111,11 @@ class WavesLiveSession:
             return
         if opening and not message.text.strip() and not message.flush:
             return  # a keepalive; a flush with nothing open still answers complete
+        if self._markup is not None or (
+            opening and message.text.strip() and message.settings is not None and message.settings.options.markup
+        ):
+            self._hold_markup(message, now)
+            return
         self.sequencer.add_text(
             now,
             message.text,
@@ -140,6 +151,27 @@ class WavesLiveSession:
         return frames
 
     # -- internals -----------------------------------------------------------------------------------
+    def _hold_markup(self, message: _LiveMessage, now: float) -> None:
+        """Text of a markup turn: kept until the turn closes, then parsed and spoken as one text."""
+        held = self._markup = self._markup or _MarkupTurn(message)
+        held.parts.append(message.text)
+        held.size += len(message.text)
+        if held.size > self.sequencer.max_turn_chars:
+            self._markup = None
+            self._problem(TextTooLong(held.size, self.sequencer.max_turn_chars, "turn"))
+            return
+        if not message.closes:
+            return
+        self._markup = None
+        try:
+            marked = parse_ssml("".join(held.parts))
+        except VoicewireError as exc:
+            self._problem(exc)
+            return
+        assert held.opening.settings is not None
+        self.sequencer.add_text(now, marked.text, options=held.opening.settings.options,
+                                meta={**self._meta(held.opening), "marked": marked}, close=True)  # fmt: skip
+
     def _problem(self, error: VoicewireError) -> None:
         self.sequencer.problem(error)
 
@@ -155,6 +187,13 @@ class WavesLiveSession:
 
 def _ids(turn: Turn) -> tuple[str, Mapping[str, str]]:
     return str(turn.meta.get("request_id", "")), turn.meta.get("ids", {})
+
+
+@dataclass
+class _MarkupTurn:
+    opening: _LiveMessage
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
 
 
 @dataclass(frozen=True)
