@@ -81,3 +81,14 @@ def test_voice_installed_by_hand_is_used(offline_hibari_home: list[object], tmp_
     assert {v.voice_id: v.installed for v in engine.voices()}["emma"] is True
     audio = engine.synthesize("emma", Utterance.of(["Good", "morning."]))
     assert audio.samples.size > 12_000
+
+
+def test_a_word_with_ipa_is_said_in_those_phonemes(hibari_engine: HibariEngine) -> None:
+    words = ("Please", "pass", "the", "Qzvkt,", "Sam.")
+    plain = hibari_engine.synthesize("heart", Utterance(words=words))
+    said = hibari_engine.synthesize("heart", Utterance(words=words, phonemes=(None, None, None, "ˈmɑːɹməleɪd", None)))
+    assert "mˈɑɹməlAd," in said.phonemes and "mˈɑɹməlAd" not in plain.phonemes
+    assert said.phonemes.startswith("plˈiz pˈæs ðə") and said.phonemes.endswith("sˈæm.")
+    assert len(said.word_spans) == len(words) and all(b > a for a, b in said.word_spans)
+    for (_, end), (start, _) in zip(said.word_spans, said.word_spans[1:], strict=False):
+        assert end <= start

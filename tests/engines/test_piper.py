@@ -151,3 +151,14 @@ def test_a_graph_that_cannot_be_cut_runs_whole(tmp_path: Path, monkeypatch: pyte
     stream = engine.synthesize_blocks("joe", Utterance.of(LONG[:5]))
     assert [len(b) for b in stream.blocks] == [stream.length]
     engine.close()
+
+
+def test_a_word_with_ipa_is_said_in_those_phonemes(piper_engine: PiperEngine) -> None:
+    words = ("Please", "pass", "the", "Qzvkt,", "Sam", "and", "Jo.")
+    ipa = (None, None, None, "ˈmɑːɹməleɪd", None, None, "dʒoʊ")
+    said = piper_engine.synthesize("joe", Utterance(words=words, phonemes=ipa))
+    assert said.phonemes.startswith("plˈiːz pˈæs ðə ˈmɑːɹməleɪd, sˈæm ")
+    assert said.phonemes.endswith("dʒoʊ.")
+    assert len(said.word_spans) == len(words) and all(b > a for a, b in said.word_spans)
+    for (_, end), (start, _) in itertools.pairwise(said.word_spans):
+        assert end <= start

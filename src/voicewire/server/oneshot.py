@@ -9,6 +9,7 @@ that has read everything finds the unit free for its next request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -91,7 +92,7 @@ async def speak_once(
             raise TextTooLong(len(text), runtime.settings.max_text_chars)
         voice = runtime.catalog.resolve(options.voice_id)
         language = voice.language(options.language)
-        marked = parse_ssml(text) if options.markup == "ssml" else None
+        marked = await asyncio.to_thread(parse_ssml, text) if options.markup == "ssml" else None
         lexicon = await runtime.lexicons.resolve(key, options.pronunciation_dicts)
         reading = None if marked is None and lexicon is None else TurnReading(lexicon=lexicon, marked=marked)
         log = {"event": "request", "endpoint": endpoint, "voice": options.voice_id, **shot.log, "kind": kind}

@@ -77,7 +77,7 @@ def is_ipa(text: str) -> bool:
     text = unicodedata.normalize("NFD", text)
     return bool(text.strip()) and all(
         c in _IPA_EXTRA or unicodedata.category(c)[0] in "LM" for c in text
-    ) and any(unicodedata.category(c)[0] == "L" for c in text)  # fmt: skip
+    ) and any(unicodedata.category(c) in ("Ll", "Lu", "Lo") and c not in _IPA_EXTRA for c in text)  # fmt: skip
 
 
 def check_entry(index: int, word: object, pronunciation: object, case_sensitive: object,
@@ -89,6 +89,11 @@ def check_entry(index: int, word: object, pronunciation: object, case_sensitive:
         InvalidField: naming ``items[index].word`` (or ``.pronunciation``, ``.case_sensitive``).
     """
     where = f"items[{index}]"
+    if isinstance(word, str) and len(word) > limits.max_word_chars:  # as sent, before tidying
+        raise InvalidField(f"{where}.word", word, f"at most {limits.max_word_chars} characters")
+    if isinstance(pronunciation, str) and len(pronunciation) > limits.max_pronunciation_chars:
+        raise InvalidField(f"{where}.pronunciation", pronunciation,
+                           f"at most {limits.max_pronunciation_chars} characters")  # fmt: skip
     if not isinstance(word, str) or not (word := " ".join(word.split())):
         raise InvalidField(f"{where}.word", word, "a non-empty string (the word or phrase to say differently)")
     if len(word) > limits.max_word_chars:

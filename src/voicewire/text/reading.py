@@ -37,6 +37,8 @@ class FixedReading:
     takes no phonemes reads instead (the span's own words)."""
     ipa: str | None = None
     """IPA to say instead of the words (without the slashes), or None."""
+    say: str | None = None
+    """Text to read (through the normalizer, when the unit is prepared) instead of ``words``."""
 
     def overlaps(self, other: FixedReading) -> bool:
         return self.start < other.end and other.start < self.end
@@ -108,25 +110,33 @@ class _Reader:
         hi = bisect_left(self.starts, piece.end)  # first client word starting at or after the end
         covered: list[int | None] = list(range(lo, hi)) or [None]
         if piece.ipa is None:
-            for i, word in enumerate(piece.words):
+            words = piece.words if piece.say is None else spoken_words(piece.say)
+            for i, word in enumerate(words):
                 self.words.append(SpokenWord(word, covered[min(i, len(covered) - 1)]))
                 self.phonemes.append(None)
             return
         # IPA: one word per client word when the IPA has as many words ("/njuː jɔːk/" for "New York"),
         # else one word for the whole span.
         parts = piece.ipa.split()
-        if len(covered) > 1 and len(parts) == len(covered) == len(piece.words):
-            pairs = list(zip(piece.words, parts, strict=True))
+        said = [w for w in (_letters(w) for w in piece.words) if w]
+        if len(covered) > 1 and len(parts) == len(covered) == len(said):
+            pairs = list(zip(said, parts, strict=True))
         else:
-            pairs = [("-".join(piece.words) or "word", piece.ipa)]
+            pairs = [("-".join(said) or "word", piece.ipa)]
         for i, (word, ipa) in enumerate(pairs):
             self.words.append(SpokenWord(word, covered[min(i, len(covered) - 1)]))
             self.phonemes.append(ipa)
 
     def _attach(self, marks: str) -> None:
         """The strongest sentence or clause mark in ``marks`` onto the last word (if it has none)."""
-        found = next((m for m in _MARK_ORDER if m in marks.replace("…", ".")), None)
+        marks = marks.replace("…", ".")
+        found = "?!" if "?" in marks and "!" in marks else next((m for m in _MARK_ORDER if m in marks), None)
         last = self.words[-1]
         if found is None or last.text[-1:] in _MARK_ORDER:
             return
         self.words[-1] = SpokenWord(last.text + found, last.source)
+
+
+def _letters(word: str) -> str:
+    """A word as an engine without phonemes could read it: letters, ``'`` and ``-`` inside."""
+    return "".join(c for c in word if c.isalpha() or c in "'-").strip("'-")

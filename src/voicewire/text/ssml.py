@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from voicewire.exceptions import InvalidMarkup
 from voicewire.text import say_as
 from voicewire.text.lexicon import is_ipa
-from voicewire.text.reading import FixedReading, spoken_words
+from voicewire.text.reading import FixedReading
 
 __all__ = [
     "BREAK_STRENGTHS",
@@ -73,11 +73,18 @@ RATES: Mapping[str, float] = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "defau
 _MIN_RATE, _MAX_RATE = 0.5, 2.0
 
 _NAME = re.compile(r"[A-Za-z_][\w.:-]*")
+# One token at a time: a comment, CDATA, a tag (quoted values may hold ">"; it runs to its ">", or breaks
+# off at a "<" or the end), an entity-like "&...", or text. Every alternative starts with a different
+# character or literal, so the scan is linear.
+_TOKENS = re.compile(
+    r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<(?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*>?|&[^&<;\s]{0,40};?|[^<&]+",
+    re.DOTALL,
+)
+_START = re.compile(r"<([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(/?)>")
 _ATTRIBUTE = re.compile(r"\s+([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"<]*)\"|'([^'<]*)')")
-_TAG_END = re.compile(r"\s*(/?)>")
-_CLOSE_END = re.compile(r"\s*>")
-_TEXT = re.compile(r"[^<&]+")
+_CLOSE = re.compile(r"</([A-Za-z_][\w.:-]*)\s*>")
 _SPACES = re.compile(r"\s+")
+_TRAILING = re.compile(r"[.,;:!?…\"')\]”’]+(?=\s|$)")
 _ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6})|([A-Za-z][A-Za-z0-9]{0,31}));")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _TIME = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)\s*", re.IGNORECASE)
@@ -118,7 +125,7 @@ class MarkedText:
     def unit(self, start: int, end: int) -> UnitMarkup:
         """The markup of ``text[start:end]`` (one unit)."""
         fixed = tuple(
-            FixedReading(f.start - start, f.end - start, f.words, f.ipa)
+            FixedReading(f.start - start, f.end - start, f.words, f.ipa, f.say)
             for f in self.fixed
             if f.start >= start and f.end <= end
         )
@@ -177,92 +184,83 @@ class _Parser:
 
     # -- the scan ----------------------------------------------------------------------------------
     def run(self) -> MarkedText:
-        src, pos, n = self.src, 0, len(self.src)
-        while pos < n:
-            c = src[pos]
-            if c == "<":
-                pos = self.markup(pos)
-            elif c == "&":
-                pos = self.entity(pos)
+        src = self.src
+        for m in _TOKENS.finditer(src):
+            token, at = m.group(), m.start()
+            first = token[0]
+            if first == "<":
+                self.markup(token, at)
+            elif first == "&":
+                entity = _ENTITY.fullmatch(token)
+                if entity is None:
+                    raise self.error(at, "'&' starts no entity; write &amp; for a literal '&'.")
+                self.text(self.entity_text(entity, at))
             else:
-                m = _TEXT.match(src, pos)
-                assert m is not None
-                self.text(m.group())
-                pos = m.end()
+                self.text(token)
         if self.stack:
             top = self.stack[-1]
-            raise self.error(n, f"<{top.name}> opened at character {top.at} is never closed (write </{top.name}>).")
+            raise self.error(len(src), f"<{top.name}> opened at character {top.at} is never closed "
+                                       f"(write </{top.name}>).")  # fmt: skip
         text = "".join(self.out).rstrip()
         pauses = {k: v for k, v in self.implicit.items() if k < len(text)}
         pauses.update(self.explicit)
         return MarkedText(text, tuple(self.fixed), pauses, tuple(self.rates))
 
-    def markup(self, at: int) -> int:
-        src = self.src
-        if src.startswith("<!--", at):
-            end = src.find("-->", at + 4)
-            if end < 0:
-                raise self.error(at, "a comment '<!--' is never closed with '-->'.")
-            return end + 3
-        if src.startswith("<![CDATA[", at):
-            end = src.find("]]>", at + 9)
-            if end < 0:
-                raise self.error(at, "a CDATA section is never closed with ']]>'.")
-            self.text(src[at + 9 : end])
-            return end + 3
-        if src.startswith("<!", at):
-            raise self.error(at, "'<!' declarations (DOCTYPE, ENTITY) are not allowed in speech markup.")
-        if src.startswith("<?", at):
-            end = src.find("?>", at + 2)
-            if end < 0:
+    def markup(self, token: str, at: int) -> None:
+        """One ``<...>`` token (``_TOKENS`` gives it whole, or up to where it breaks off)."""
+        second = token[1:2]
+        if second == "!":
+            if token.startswith("<!--"):
+                if not token.endswith("-->") or len(token) < 7:
+                    raise self.error(at, "a comment '<!--' is never closed with '-->'.")
+            elif token.startswith("<![CDATA["):
+                if not token.endswith("]]>"):
+                    raise self.error(at, "a CDATA section is never closed with ']]>'.")
+                self.text(token[9:-3])
+            else:
+                raise self.error(at, "'<!' declarations (DOCTYPE, ENTITY) are not allowed in speech markup.")
+            return
+        if second == "?":
+            if not token.endswith("?>"):
                 raise self.error(at, "'<?' is never closed with '?>'.")
-            return end + 2
-        if src.startswith("</", at):
-            return self.close_tag(at)
-        return self.open_tag(at)
+            return
+        if second == "/":
+            self.close_tag(token, at)
+        else:
+            self.open_tag(token, at)
 
-    def open_tag(self, at: int) -> int:
-        src = self.src
-        name_match = _NAME.match(src, at + 1)
-        if name_match is None:
-            raise self.error(at, "'<' starts no tag; write &lt; for a literal '<'.")
-        name = name_match.group().lower()
-        pos = name_match.end()
+    def open_tag(self, token: str, at: int) -> None:
+        m = _START.fullmatch(token)
+        if m is None:
+            if _NAME.match(token, 1) is None:
+                raise self.error(at, "'<' starts no tag; write &lt; for a literal '<'.")
+            raise self.error(at, f"{token[:40]!r} is malformed: a tag is <name attribute=\"value\" ...> or <name/>.")
+        name = m.group(1).lower()
         attributes: dict[str, str] = {}
-        count = 0
-        while True:
-            m = _ATTRIBUTE.match(src, pos)
-            if m is None:
-                break
-            value = m.group(2) if m.group(2) is not None else m.group(3)
-            if len(value) > MAX_ATTRIBUTE_CHARS:
-                raise self.error(pos, f"attribute {m.group(1)!r} is longer than {MAX_ATTRIBUTE_CHARS} characters.")
-            count += 1
-            if count > MAX_ATTRIBUTES:
-                raise self.error(pos, f"<{name}> has more than {MAX_ATTRIBUTES} attributes.")
-            attributes[m.group(1).lower()] = self.decode(value, m.start(2) if m.group(2) is not None else m.start(3))
-            pos = m.end()
-        end = _TAG_END.match(src, pos)
-        if end is None:
-            raise self.error(pos, f"<{name}> is malformed here: expected name=\"value\" attributes, then '>' or '/>'.")
+        if m.group(2):
+            for count, a in enumerate(_ATTRIBUTE.finditer(m.group(2)), 1):
+                value = a.group(2) if a.group(2) is not None else a.group(3)
+                where = at + m.start(2) + a.start()
+                if len(value) > MAX_ATTRIBUTE_CHARS:
+                    raise self.error(where, f"attribute {a.group(1)!r} is over {MAX_ATTRIBUTE_CHARS} characters.")
+                if count > MAX_ATTRIBUTES:
+                    raise self.error(where, f"<{name}> has more than {MAX_ATTRIBUTES} attributes.")
+                attributes[a.group(1).lower()] = self.decode(value, where) if "&" in value else value
         element = _Open(name, at, attributes, self.length, len(self.out), self.rate)
-        if end.group(1):  # <name/>
+        if m.group(3):  # <name/>
             self.start(element)
             self.end(element)
-        else:
-            if len(self.stack) >= MAX_DEPTH:
-                raise self.error(at, f"elements nest deeper than {MAX_DEPTH}.")
-            self.stack.append(element)
-            self.start(element)
-        return end.end()
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.error(at, f"elements nest deeper than {MAX_DEPTH}.")
+        self.stack.append(element)
+        self.start(element)
 
-    def close_tag(self, at: int) -> int:
-        src = self.src
-        name_match = _NAME.match(src, at + 2)
-        end = _CLOSE_END.match(src, name_match.end()) if name_match is not None else None
-        if name_match is None or end is None:
+    def close_tag(self, token: str, at: int) -> None:
+        m = _CLOSE.fullmatch(token)
+        if m is None:
             raise self.error(at, "'</' starts no closing tag (write </name>).")
-        name = name_match.group().lower()
+        name = m.group(1).lower()
         if not self.stack:
             raise self.error(at, f"</{name}> closes nothing.")
         top = self.stack[-1]
@@ -270,14 +268,6 @@ class _Parser:
             raise self.error(at, f"</{name}> closes <{top.name}> opened at character {top.at} (write </{top.name}>).")
         self.stack.pop()
         self.end(top)
-        return end.end()
-
-    def entity(self, at: int) -> int:
-        m = _ENTITY.match(self.src, at)
-        if m is None:
-            raise self.error(at, "'&' starts no entity; write &amp; for a literal '&'.")
-        self.text(self.entity_text(m, at))
-        return m.end()
 
     def entity_text(self, m: re.Match[str], at: int) -> str:
         decimal, hexadecimal, name = m.groups()
@@ -307,12 +297,26 @@ class _Parser:
     # -- output ------------------------------------------------------------------------------------
     def text(self, raw: str) -> None:
         piece = _SPACES.sub(" ", raw)
+        if self.last == "\n" and (tail := _TRAILING.match(piece)):
+            self.reattach(tail.group())  # "</prosody>." : the mark ends the words before the boundary
+            piece = piece[tail.end() :]
         if self.last in ("", " ", "\n"):
             piece = piece.lstrip(" ")
         if piece:
             self.out.append(piece)
             self.length += len(piece)
             self.last = piece[-1]
+
+    def reattach(self, marks: str) -> None:
+        """Put ``marks`` before the boundary that ends the output, moving what is keyed to it."""
+        old = self.length - 1
+        self.out[-1] = self.out[-1][:-1] + marks + "\n"
+        self.length += len(marks)
+        new = self.length - 1
+        for pauses in (self.explicit, self.implicit):
+            if old in pauses:
+                pauses[new] = pauses.pop(old)
+        self.rates = [(new + 1 if at == old + 1 else at, rate) for at, rate in self.rates]
 
     def boundary(self, pause: float | None, *, explicit: bool = False) -> None:
         """A unit ends here; ``pause`` seconds of silence follow it."""
@@ -405,9 +409,8 @@ class _Parser:
         if element.name == "sub":
             if "alias" not in attributes:
                 raise self.error(element.at, "<sub> needs an alias=\"...\" attribute (what to say instead).")
-            words = spoken_words(attributes["alias"])
-            if start < end:
-                self.fixed.append(FixedReading(start, end, words))
+            if start < end:  # the alias is read when the unit is prepared, on a worker
+                self.fixed.append(FixedReading(start, end, (), say=attributes["alias"]))
             return
         if element.name == "phoneme":
             alphabet = attributes.get("alphabet", "ipa").strip().lower()
@@ -417,8 +420,7 @@ class _Parser:
             if not is_ipa(ph):
                 raise self.error(element.at, "<phoneme> needs ph=\"...\" in IPA (letters, stress and length marks).")
             if start < end:
-                fallback = tuple(w.rstrip(".,;:!?") for w in spoken_words(content))
-                self.fixed.append(FixedReading(start, end, fallback, ph))
+                self.fixed.append(FixedReading(start, end, tuple(content.split()), ph))
             return
         kind = attributes.get("interpret-as")
         if kind is None:
