@@ -26,7 +26,7 @@ def test_pronunciation_dicts() -> None:
               {"id": ID}, True],
 )  # fmt: skip
 def test_bad_pronunciation_dicts_name_the_field(value: Any) -> None:
-    with pytest.raises(InvalidField, match="pronunciation_dicts.*up to 16 ids") as caught:
+    with pytest.raises(InvalidField, match=r"pronunciation_dicts.*up to 16 ids") as caught:
         read_pronunciation_dicts(value)
     assert caught.value.field == "pronunciation_dicts"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
-from dataclasses import replace
 import wave
+from dataclasses import replace
 
 import miniaudio
 import numpy as np

@@ -22,8 +22,10 @@ def test_without_fixed_readings_it_is_the_normalizer() -> None:
 def test_a_fixed_word_keeps_its_client_word_and_the_mark_after_it() -> None:
     text = "I use Kubernetes. It costs $5"
     fixed = [FixedReading(6, 16, ("koo-ber-net-ees",))]
-    assert spoken(text, fixed) == [("I", 0, None), ("use", 1, None), ("koo-ber-net-ees.", 2, None),
-                                   ("It", 3, None), ("costs", 4, None), ("five", 5, None), ("dollars", 5, None)]  # fmt: skip
+    assert spoken(text, fixed) == [
+        ("I", 0, None), ("use", 1, None), ("koo-ber-net-ees.", 2, None), ("It", 3, None), ("costs", 4, None),
+        ("five", 5, None), ("dollars", 5, None),
+    ]  # fmt: skip
 
 
 def test_the_strongest_mark_wins_and_a_question_exclaimed_stays_both() -> None:

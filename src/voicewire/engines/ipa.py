@@ -8,7 +8,8 @@ engine says it in the symbols its model was trained on:
   ``A``, ``aɪ`` -> ``I``, ``aʊ`` -> ``W``, ``ɔɪ`` -> ``Y``, ``oʊ`` -> ``O``), ``ʤ`` and ``ʧ``, the American
   r-colored vowels as ``ɜɹ`` / ``əɹ``, the flap as ``T``, no length marks, stress right before its vowel.
 - ``to_espeak``: espeak-ng's IPA, which Piper voices read, one symbol per item, kept to the symbols
-  of the voice's ``phoneme_id_map``.
+  of the voice's ``phoneme_id_map``; stress right before its vowel too, as espeak-ng writes it (Piper
+  voices given ``ˈm...`` were heard adding a vowel: "the amarmal aid" for /ˈmɑːɹməleɪd/).
 
 A symbol an engine has no id for is dropped (never an error: the text was checked when the dictionary
 was made; an unusual symbol degrades the word, not the turn).
@@ -17,11 +18,12 @@ was made; an unusual symbol degrades the word, not the turn).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
-__all__ = ["MISAKI_VOWELS", "to_espeak", "to_misaki"]
+__all__ = ["ESPEAK_VOWELS", "MISAKI_VOWELS", "to_espeak", "to_misaki"]
 
 MISAKI_VOWELS = frozenset("AIOQWYaeiouæɐɑɒɔəɘɚɛɜɞɤɨɪɯɵʉʊʌᵊᵻ")
+ESPEAK_VOWELS = frozenset("aeiouyæøœɐɑɒɔəɘɚɛɜɝɞɤɨɪɯɵɶʉʊʌʏᵻ")
 _STRESS = "ˈˌ"
 _COMMON = {"'": "ˈ", "ˑ": "", ".": "", "‿": "", "\u0361": "", "\u035c": "", "g": "ɡ", "ɫ": "l", "ʍ": "w"}
 _MISAKI = [
@@ -42,20 +44,25 @@ def to_misaki(ipa: str, vocabulary: Collection[str]) -> str:
     text = _common(ipa)
     for old, new in _MISAKI:
         text = text.replace(old, new)
+    return "".join(_stress_on_vowels(text, vocabulary, MISAKI_VOWELS)).strip()
+
+
+def _stress_on_vowels(symbols: Iterable[str], known: Collection[str], vowels: Collection[str]) -> list[str]:
+    """The symbols in ``known`` (and spaces), each stress mark moved to right before the next vowel."""
     out: list[str] = []
     stress = ""
-    for c in text:
+    for c in symbols:
         if c in _STRESS:
-            stress = c  # misaki writes stress right before the stressed vowel
+            stress = c
         elif c == " ":
             out.append(stress + " " if stress else " ")
             stress = ""
-        elif c in vocabulary:
-            if stress and c in MISAKI_VOWELS:
+        elif c in known:
+            if stress and c in vowels:
                 out.append(stress)
                 stress = ""
             out.append(c)
-    return "".join(out).strip()
+    return out
 
 
 def to_espeak(ipa: str, symbols: Collection[str], *, english: bool = True) -> list[str]:
@@ -66,4 +73,4 @@ def to_espeak(ipa: str, symbols: Collection[str], *, english: bool = True) -> li
         text = text.replace(old, new)
     if english:
         text = text.replace("r", "ɹ")
-    return [c for c in unicodedata.normalize("NFD", text) if c in symbols]
+    return _stress_on_vowels(unicodedata.normalize("NFD", text), symbols, ESPEAK_VOWELS)
