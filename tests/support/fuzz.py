@@ -15,8 +15,9 @@ from collections import Counter
 from typing import Any
 
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
-__all__ = ["DEFAULT_EXAMPLES", "HOSTILE_MARKUP", "count_case", "examples", "fuzz_settings"]
+__all__ = ["DEFAULT_EXAMPLES", "HOSTILE_MARKUP", "count_case", "examples", "fuzz_settings", "markup_documents"]
 
 DEFAULT_EXAMPLES = 200
 EXAMPLES_VAR = "VOICEWIRE_FUZZ_EXAMPLES"
@@ -47,6 +48,21 @@ HOSTILE_MARKUP: list[str] = [
     '<break time="10s"/>' * 100,
 ]
 """Speech markup meant to hurt: every one must be refused (400) at once, never crash or hang."""
+
+_MARKUP_PIECES = [
+    "Hello", " ", "world", ".", ",", "5", "C3PO", "\n", "&amp;", "&", "&lt;", "&#65;", "&bogus;", "<", ">", '"',
+    "'", "<speak>", "</speak>", "<p>", "</p>", "<s>", "</s>", '<break time="300ms"/>', "<break/>",
+    '<break strength="weak"/>', '<break time="x"/>', '<say-as interpret-as="characters">',
+    '<say-as interpret-as="cardinal">', '<say-as interpret-as="date" format="dmy">', "</say-as>",
+    '<sub alias="x y">', "</sub>", '<phoneme ph="bəˈnænə">', '<phoneme alphabet="ipa" ph="1">', "</phoneme>",
+    '<prosody rate="1.5">', '<prosody rate="slow">', "</prosody>", "<b>", "</b>", "<!-- c -->", "<!--",
+    "<![CDATA[", "]]>", "<?x?>", "<br/>", "<!DOCTYPE x>",
+]  # fmt: skip
+
+
+def markup_documents(max_pieces: int = 30) -> st.SearchStrategy[str]:
+    """Speech markup made of pieces that are often, but not always, well formed."""
+    return st.lists(st.sampled_from(_MARKUP_PIECES), max_size=max_pieces).map("".join)
 
 
 def examples(scale: float = 1.0) -> int:

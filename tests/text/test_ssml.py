@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
-from support.fuzz import HOSTILE_MARKUP, count_case, fuzz_settings
+from support.fuzz import HOSTILE_MARKUP, count_case, fuzz_settings, markup_documents
 from voicewire.exceptions import InvalidMarkup
 from voicewire.text.chunker import split_units
 from voicewire.text.ssml import MAX_DEPTH, PARAGRAPH_PAUSE, SENTENCE_PAUSE, MarkedText, UnitMarkup, parse_ssml
@@ -153,17 +152,8 @@ def test_hostile_markup_is_refused(doc: str) -> None:
 
 # -- random documents --------------------------------------------------------------------------------
 
-_PIECES = st.sampled_from([
-    "Hello", " ", "world", ".", ",", "5", "C3PO", "\n", "&amp;", "&", "&lt;", "<", ">", '"', "'", "<speak>",
-    "</speak>", "<p>", "</p>", "<s>", "</s>", '<break time="300ms"/>', "<break/>", '<break strength="weak"/>',
-    '<say-as interpret-as="characters">', '<say-as interpret-as="cardinal">', "</say-as>",
-    '<sub alias="x y">', "</sub>", '<phoneme ph="bəˈnænə">', "</phoneme>", '<prosody rate="1.5">', "</prosody>",
-    "<b>", "</b>", "<!-- c -->", "<!--", "<![CDATA[", "]]>", "<?x?>", "<br/>",
-])  # fmt: skip
-
-
 @fuzz_settings(scale=1.0, database=None)
-@given(st.lists(_PIECES, max_size=30).map("".join))
+@given(markup_documents())
 def test_any_document_is_read_or_refused_cleanly(doc: str) -> None:
     """Never any error but InvalidMarkup; what is read is consistent: units are found in order, spans and
     pauses lie within the text."""

@@ -1,0 +1,193 @@
+"""``voicewire bench dicts``: what a pronunciation dictionary costs a turn.
+
+Two parts:
+
+- *matching*, in this process: a 1,000-entry dictionary (invented words, a tenth of them with IPA)
+  applied to a 10,000-character text in which one word in twenty is a dictionary word. Timed: the
+  store read of the dictionary (SQLite), building the matcher, finding the matches, and preparing
+  the whole text (normalization, as the workers do it) with and without the dictionary. The issue's
+  target is the cost of applying it, ``find`` plus the extra preparation: <= 5 ms.
+- *first audio*, on a real server: time to the first byte of ``POST /waves/v1/tts`` (pcm, streamed)
+  with and without the dictionary, requests interleaved, for a short text and the 10,000-character
+  one (each request is closed at its first byte).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import statistics
+import string
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import click
+
+from voicewire.bench.corpus import SENTENCES, SHORT_TEXT
+
+if TYPE_CHECKING:  # imported where used: `voicewire --help` need not load the text tables
+    from voicewire.text.lexicon import LexiconEntry
+
+__all__ = ["bench_dicts_command", "bench_first_audio", "bench_matching", "make_dictionary", "make_text"]
+
+ENTRIES = 1_000
+TEXT_CHARS = 10_000
+
+
+def make_dictionary(entries: int = ENTRIES, seed: int = 15) -> list[LexiconEntry]:
+    """Invented words (they never occur by chance), each with a respelling, or IPA for one in ten."""
+    from voicewire.text.lexicon import LexiconEntry
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(entries):
+        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 9))).capitalize()
+        out.append(LexiconEntry(word, "/ˈmɑːɹməleɪd/" if i % 10 == 0 else f"word number {i}"))
+    return out
+
+
+def make_text(entries: list[LexiconEntry], chars: int = TEXT_CHARS, seed: int = 15) -> str:
+    """Plain sentences with one dictionary word in about twenty words, cut to ``chars`` at a space."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    while sum(len(w) + 1 for w in words) < chars + 100:
+        for word in rng.choice(SENTENCES).split():
+            words.append(rng.choice(entries).word if rng.random() < 0.05 else word)
+    return " ".join(words)[:chars].rsplit(" ", 1)[0]
+
+
+def _ms(fn: Callable[[], object], rounds: int) -> tuple[float, float]:
+    """p50 and max of ``rounds`` timed calls, in ms."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times)
+
+
+def bench_matching(rounds: int = 20) -> dict[str, Any]:
+    from voicewire.auth.sqlite import SqliteStore
+    from voicewire.runtime.lexicons import Lexicons
+    from voicewire.synthesis.units import prepare, split_text
+    from voicewire.text.lexicon import Lexicon
+
+    entries = make_dictionary()
+    text = make_text(entries)
+    lexicon = Lexicon(entries)
+    units = split_text(text)
+    with tempfile.TemporaryDirectory() as home:
+        store = SqliteStore(Path(home) / "bench.db")
+        made = store.create_dict("bench", entries, limit=1)
+        load = _ms(lambda: Lexicons(store).load("bench", [made.dict_id]), rounds)
+        store.close()
+    plain = _ms(lambda: [prepare(u, w) for u, w in units], rounds)
+    applied = _ms(lambda: [prepare(u, w, lexicon=lexicon) for u, w in units], rounds)
+    find = _ms(lambda: lexicon.find(text), rounds)
+    build = _ms(lambda: Lexicon(entries), rounds)
+    return {
+        "entries": len(entries),
+        "text_chars": len(text),
+        "matches": len(lexicon.find(text)),
+        "find_ms_p50": round(find[0], 2),
+        "prepare_plain_ms_p50": round(plain[0], 2),
+        "prepare_with_dict_ms_p50": round(applied[0], 2),
+        "applying_ms_p50": round(applied[0] - plain[0], 2),
+        "build_matcher_ms_p50": round(build[0], 2),
+        "store_read_and_build_ms_p50": round(load[0], 2),
+    }
+
+
+def _create(url: str, key: str, entries: list[LexiconEntry]) -> str:
+    body = json.dumps({"items": [{"word": e.word, "pronunciation": e.pronunciation} for e in entries]}).encode()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    request = urllib.request.Request(url + "/waves/v1/pronunciation-dicts", body, method="POST", headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return str(json.loads(response.read())["id"])
+
+
+def first_byte_ms(url: str, key: str, body: dict[str, Any]) -> float:
+    """Time to the first byte of ``POST /waves/v1/tts``; the connection is closed then (the server stops
+    synthesizing the rest: a 10,000-character text is minutes of audio)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=120)
+    payload = json.dumps(body).encode()
+    started = time.perf_counter()
+    conn.request("POST", "/waves/v1/tts", payload, {"Authorization": f"Bearer {key}",
+                                                    "Content-Type": "application/json"})  # fmt: skip
+    response = conn.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"POST /waves/v1/tts answered {response.status}: {response.read()[:300]!r}")
+    response.read1(65536)
+    elapsed = (time.perf_counter() - started) * 1000
+    conn.close()
+    return elapsed
+
+
+def bench_first_audio(
+    url: str, key: str, repeat: int = 10, voices: tuple[str, ...] = ("heart",), *, long_text: bool = True
+) -> list[dict[str, Any]]:
+    """TTFB of sync requests with and without a 1,000-entry dictionary, alternating; for a short text
+    and (``long_text``) the 10,000-character one."""
+    entries = make_dictionary()
+    dict_id = _create(url, key, entries)
+    texts = [("short", SHORT_TEXT)] + ([("10k chars", make_text(entries))] if long_text else [])
+    rows = []
+    for voice in voices:
+        for name, text in texts:
+            base = {"text": text, "voice_id": voice, "output_format": "pcm", "sample_rate": 24000}
+            with_dict = {**base, "pronunciation_dicts": [dict_id]}
+            first_byte_ms(url, key, base)  # warm-up, both ways
+            first_byte_ms(url, key, with_dict)
+            plain, applied = [], []
+            for _ in range(repeat):
+                plain.append(first_byte_ms(url, key, base))
+                applied.append(first_byte_ms(url, key, with_dict))
+            rows.append({
+                "voice": voice,
+                "text": name,
+                "ttfb_ms_p50": round(statistics.median(plain), 1),
+                "ttfb_with_dict_ms_p50": round(statistics.median(applied), 1),
+                "difference_ms": round(statistics.median(applied) - statistics.median(plain), 1),
+                "spread_ms_p50_to_max": round(max(plain) - statistics.median(plain), 1),
+            })  # fmt: skip
+    return rows
+
+
+@click.command("dicts")
+@click.option("--url", default=None, help="A running server; by default one is started for the first-audio part.")
+@click.option("--key", envvar="VOICEWIRE_API_KEY", default=None, help="API key for --url.")
+@click.option("--rounds", default=20, show_default=True, help="Rounds of the in-process timings.")
+@click.option("--repeat", default=10, show_default=True, help="Requests per case and way (with, without).")
+@click.option("--json", "as_json", is_flag=True)
+def bench_dicts_command(url: str | None, key: str | None, rounds: int, repeat: int, as_json: bool) -> None:
+    """Cost of a 1,000-entry pronunciation dictionary on a 10,000-character text, and on first audio."""
+    import contextlib
+
+    from voicewire.bench.server import BenchServer, spawn_server
+
+    matching = bench_matching(rounds)
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            server = stack.enter_context(spawn_server(["--workers", "1"], env={"VOICEWIRE_WORKERS": "1"}))
+        else:
+            if not key:
+                raise click.UsageError("--url needs --key (or VOICEWIRE_API_KEY).")
+            server = BenchServer(url, key, 0)
+        first_audio = bench_first_audio(server.url, server.key, repeat, voices=("heart", "magnus"))
+    if as_json:
+        click.echo(json.dumps({"matching": matching, "first_audio": first_audio}, indent=2))
+        return
+    for name, value in matching.items():
+        click.echo(f"{name:30} {value}")
+    click.echo("")
+    columns = list(first_audio[0])
+    click.echo("  ".join(columns))
+    for row in first_audio:
+        click.echo("  ".join(str(row[c]).ljust(len(c)) for c in columns))
