@@ -72,3 +72,9 @@ def test_sources_never_decrease() -> None:
 def test_overlapping_readings_are_a_bug() -> None:
     with pytest.raises(ValueError, match="overlap"):
         read("abcdef", [FixedReading(0, 4, ("x",)), FixedReading(2, 6, ("y",))])
+
+
+def test_a_gap_of_marks_alone_is_a_mark_on_the_word_before() -> None:
+    fixed = [FixedReading(0, 3, ("x",)), FixedReading(7, 10, ("y",))]
+    assert spoken("Qzv — (Qzv).", fixed) == [("x,", 0, None), ("y.", 1, None)]
+    assert spoken("Qzv", [FixedReading(0, 3, ("x",))]) == [("x", 0, None)]

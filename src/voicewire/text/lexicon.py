@@ -34,6 +34,7 @@ __all__ = ["Lexicon", "LexiconEntry", "LexiconLimits", "LexiconMatch", "check_en
 _RUN = re.compile(r"[^\W_]+")  # a run of letters and digits (str.isalnum, as client words use)
 _JOINERS = frozenset(".,'’")  # between two letters or digits they join one token ("3.5", "don't")
 _POSSESSIVES = ("'s", "’s")
+_LETTERS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
 _IPA_EXTRA = frozenset("ˈˌːˑ.‿ -'͡")
 
 
@@ -144,12 +145,13 @@ class Lexicon:
         self._by_head: dict[str, list[_Compiled]] = {}
         self.size = 0
         for order, entry in enumerate(entries):
-            head = _RUN.search(entry.word)
+            word = entry.word
+            low = word.lower() if word.isascii() else _lower(word)
+            head = _RUN.search(low)
             if head is None:  # check_entry refuses these; a store could still hold one
                 continue
-            text = entry.word if entry.case_sensitive else _lower(entry.word)
-            compiled = _Compiled(entry, text, head.start(), order)
-            self._by_head.setdefault(_lower(head.group()), []).append(compiled)
+            compiled = _Compiled(entry, word if entry.case_sensitive else low, head.start(), order)
+            self._by_head.setdefault(head.group(), []).append(compiled)
             self.size += 1
         for candidates in self._by_head.values():
             candidates.sort(key=lambda c: (-len(c.text), not c.entry.case_sensitive, c.order))
@@ -191,7 +193,11 @@ class Lexicon:
         for m, compiled in self._matches(text):
             ipa = m.entry.ipa
             if ipa is not None:
-                fallback = tuple(w.rstrip(".,;:!?") for w in spoken_words(text[m.start : m.end]))
+                said = text[m.start : m.end]
+                if _LETTERS.fullmatch(said):
+                    fallback: tuple[str, ...] = (said,)
+                else:
+                    fallback = tuple(w.rstrip(".,;:!?") for w in spoken_words(said))
                 out.append(FixedReading(m.start, m.end, fallback, ipa + ("z" if m.possessive else "")))
                 continue
             if compiled.words is None:  # made once per turn; a race between two workers is harmless

@@ -14,6 +14,7 @@ several client words gives its words out in order, one per client word and the r
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from voicewire.text.words import client_word_spans
 __all__ = ["FixedReading", "read", "spoken_words"]
 
 _MARK_ORDER = "?!.;:,"
+_QUIET = frozenset(" \t\n.,;:!?…\"'()[]{}“”‘’«»—–-")  # the normalizer says no word for these
+# Lower-case words of letters (with inner ' or -): the normalizer gives them back as they are.
+_PLAIN = re.compile(r"[a-z]+(?:['-][a-z]+)*(?: [a-z]+(?:['-][a-z]+)*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,9 @@ class FixedReading:
 
 
 def spoken_words(text: str) -> tuple[str, ...]:
-    """``text`` in spoken form, as bare words (for a respelling or an alias given as text)."""
+    """``text`` in spoken form, as words (for a respelling or an alias given as text)."""
+    if _PLAIN.fullmatch(text):  # most respellings ("koo-ber-net-ees"): no need to run the normalizer
+        return tuple(text.split(" "))
     return tuple(w.text for w in to_spoken(text))
 
 
@@ -96,6 +102,10 @@ class _Reader:
         if start >= end:
             return
         piece = self.text[start:end]
+        if _QUIET.issuperset(piece):  # only marks and spaces (". ", " — "): nothing to read, a mark to keep
+            if self.words:
+                self._attach(piece.replace("—", ",").replace("–", ",").replace("-", ","))
+            return
         head = len(piece) - len(piece.lstrip("\"'”’)]}.,;:!?…"))
         if head and self.words:
             self._attach(piece[:head])
