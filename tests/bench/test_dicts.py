@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from support.inprocess import InProcessServer, RecordingEngine
-from voicewire.bench.dicts import bench_first_audio, bench_matching, make_dictionary, make_text
+from voicewire.bench.dicts import bench_first_audio, bench_matching, make_dictionary, make_text, neutral_dictionary
 from voicewire.engines.hibari import HibariEngine
 from voicewire.text.lexicon import Lexicon
 
@@ -35,3 +35,18 @@ def test_first_audio_with_and_without_the_dictionary(hibari_engine: HibariEngine
         rows = bench_first_audio(f"http://127.0.0.1:{server.port}", server.key, repeat=1, long_text=False)
     assert [r["text"] for r in rows] == ["short"]
     assert all(r["ttfb_ms_p50"] > 0 and r["ttfb_with_dict_ms_p50"] > 0 for r in rows)
+
+
+def test_the_neutral_dictionary_matches_everywhere_and_changes_no_word() -> None:
+    from voicewire.bench.corpus import SHORT_TEXT
+    from voicewire.synthesis.units import prepare, split_text
+
+    text = make_text(make_dictionary(), share=0.0)[:2000]
+    entries = neutral_dictionary([SHORT_TEXT, text])
+    assert len(entries) == 1000
+    lexicon = Lexicon(entries)
+    assert len(lexicon.find(text)) > len(text.split()) // 2
+    for unit, first in split_text(text):
+        plain, applied = prepare(unit, first), prepare(unit, first, lexicon=lexicon)
+        assert [w.text.lower() for w in applied.spoken] == [w.text.lower() for w in plain.spoken], unit
+        assert [w.source for w in applied.spoken] == [w.source for w in plain.spoken]

@@ -280,6 +280,12 @@ def test_a_live_turn_uses_the_dictionaries_it_names_and_the_next_turn_does_not(s
                 assert frame["status"] == "chunk", frame
                 audio += base64.b64decode(frame["data"]["audio"])
             turns.append(audio)
+        ws.send(json.dumps({"text": SENTENCE, "voice_id": "heart", "pronunciation_dicts": ["0" * 24]}))
+        error = json.loads(ws.recv(timeout=60))  # an unknown id fails that turn, and only that turn
+        assert error["status"] == "error" and error["code"] == "invalid_field" and error["request_id"], error
+        assert "pronunciation_dicts" in error["message"]
+        ws.send(json.dumps({"text": "Still here.", "voice_id": "heart"}))
+        assert json.loads(ws.recv(timeout=60))["status"] == "chunk"
     first, second = (heard(np.frombuffer(a, "<i2").astype(np.float32) / 32768) for a in turns)
     assert "marmalade" in first and "marmalade" not in second
 
