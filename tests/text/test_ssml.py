@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 
@@ -166,6 +168,7 @@ def test_any_document_is_read_or_refused_cleanly(doc: str) -> None:
     n = len(marked.text)
     assert "\n\n" not in marked.text and "  " not in marked.text and marked.text == marked.text.strip()
     assert all(0 <= f.start < f.end <= n for f in marked.fixed)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(marked.fixed))  # sorted, none overlapping
     assert all(0 <= k <= n and v > 0 for k, v in marked.pauses.items())
     assert all(0.5 <= rate <= 2.0 for _, rate in marked.rates)
     found = units(marked)
