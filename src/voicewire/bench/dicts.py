@@ -182,7 +182,9 @@ def bench_first_audio(
                 "ttfb_with_dict_ms_p50": round(statistics.median(applied), 1),
                 "difference_ms": round(statistics.median(applied) - statistics.median(plain), 1),
                 # The same requests split in two (odd and even rounds): how far apart identical halves are.
-                "noise_ms": round(abs(statistics.median(plain[0::2]) - statistics.median(plain[1::2])), 1),
+                "noise_ms": round(abs(statistics.median(plain[0::2]) - statistics.median(plain[1::2])), 1)
+                if repeat > 1
+                else None,
             })  # fmt: skip
     return rows
 
