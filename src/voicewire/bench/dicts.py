@@ -7,7 +7,8 @@ Two parts:
   store read of the dictionary (SQLite), building the matcher, finding the matches, and preparing
   the whole text (normalization, as the workers do it) with and without the dictionary, interleaved.
   The issue's target is the cost of applying it (the extra preparation, matching included): <= 5 ms.
-  Each match costs about one more normalizer call (the text around it is read on its own).
+  Each match costs about one more normalizer call (the text around it is read on its own). Also
+  timed: parsing 10,000 characters of speech markup.
 - *first audio*, on a real server: time to the first byte of ``POST /waves/v1/tts`` (pcm, streamed)
   with and without a 1,000-entry dictionary that matches every plain word of the text but says each
   as itself (so the audio is the same and only the dictionary's own cost shows), requests
@@ -40,6 +41,12 @@ __all__ = ["bench_dicts_command", "bench_first_audio", "bench_matching", "make_d
 
 ENTRIES = 1_000
 TEXT_CHARS = 10_000
+MARKUP_TEXT = (
+    '<p>The birch canoe <break time="200ms"/> slid on the <say-as interpret-as="characters">abc</say-as> '
+    '<sub alias="smooth">smth</sub> planks, <prosody rate="1.2">glue the sheet</prosody> to the '
+    '<phoneme ph="ˈmɑːɹməleɪd">dark</phoneme> blue background.</p> '
+) * 40
+"""About 10,000 characters of markup with 240 elements."""
 SETTLE_S = 0.5
 """Pause after each request: one closed at its first byte leaves a unit being made on a worker."""
 
@@ -94,6 +101,7 @@ def bench_matching(rounds: int = 20) -> dict[str, Any]:
     from voicewire.runtime.lexicons import Lexicons
     from voicewire.synthesis.units import prepare, split_text
     from voicewire.text.lexicon import Lexicon
+    from voicewire.text.ssml import parse_ssml
 
     entries = make_dictionary()
     text = make_text(entries)
@@ -111,6 +119,7 @@ def bench_matching(rounds: int = 20) -> dict[str, Any]:
         applied.append(_ms(lambda: [prepare(u, w, lexicon=lexicon) for u, w in units], 1)[0])
     find = _ms(lambda: lexicon.find(text), rounds)
     build = _ms(lambda: Lexicon(entries), rounds)
+    markup = _ms(lambda: parse_ssml(MARKUP_TEXT), rounds)
     return {
         "entries": len(entries),
         "text_chars": len(text),
@@ -123,6 +132,8 @@ def bench_matching(rounds: int = 20) -> dict[str, Any]:
         "applying_ms_min": round(min(applied) - min(plain), 2),
         "build_matcher_ms_p50": round(build[0], 2),
         "store_read_and_build_ms_p50": round(load[0], 2),
+        "markup_chars": len(MARKUP_TEXT),
+        "markup_parse_ms_p50": round(markup[0], 2),
     }
 
 
