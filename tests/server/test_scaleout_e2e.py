@@ -134,6 +134,9 @@ def test_a_dictionary_made_through_one_replica_is_used_by_the_next_request_on_th
     dict_id = made.json()["id"]
     assert [d["id"] for d in dicts(cluster.b, "GET", None).json()] == [dict_id]
     assert dicts(cluster.b, "GET", None, who=other).json() == []
+    borrowed = httpx.post(cluster.b.url + "/waves/v1/tts", headers={"Authorization": f"Bearer {other}"}, timeout=30,
+                          json={"text": "Hi.", "voice_id": "heart", "pronunciation_dicts": [dict_id]})  # fmt: skip
+    assert borrowed.status_code == 400 and "pronunciation_dicts" in borrowed.json()["error"]
     assert "marmalade" in heard(cluster.b, dict_id)
     pineapple = [{"word": "qzvkt", "pronunciation": "pineapple"}]
     assert dicts(cluster.b, "PUT", {"id": dict_id, "items": pineapple}).is_success
