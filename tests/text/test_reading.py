@@ -78,3 +78,33 @@ def test_a_gap_of_marks_alone_is_a_mark_on_the_word_before() -> None:
     fixed = [FixedReading(0, 3, ("x",)), FixedReading(7, 10, ("y",))]
     assert spoken("Qzv — (Qzv).", fixed) == [("x,", 0, None), ("y.", 1, None)]
     assert spoken("Qzv", [FixedReading(0, 3, ("x",))]) == [("x", 0, None)]
+
+
+def test_whole_word_readings_are_read_in_one_pass_in_context() -> None:
+    """"Dr." before a name is a title: read in context (one pass), it keeps no sentence stop."""
+    text = "Ask Dr. Qzvkt today."
+    fixed = [FixedReading(8, 13, ("marmalade",))]
+    assert spoken(text, fixed) == [("Ask", 0, None), ("Doctor", 1, None), ("marmalade", 2, None),
+                                   ("today.", 3, None)]  # fmt: skip
+
+
+def test_text_that_holds_the_placeholder_is_read_piece_by_piece() -> None:
+    text = "zqxqa and Qzvkt."
+    assert spoken(text, [FixedReading(10, 15, ("x",))]) == [("zqxqa", 0, None), ("and", 1, None), ("x.", 2, None)]
+
+
+def test_one_pass_and_piece_by_piece_agree_on_plain_sentences() -> None:
+    from voicewire.text.reading import _Reader
+
+    text = "The birch canoe slid on the smooth planks, and Qzvkt cheered (Qzvkt's crew); then C3PO left!"
+    fixed = [FixedReading(47, 52, ("one",)), FixedReading(62, 69, ("two's",)), FixedReading(82, 86, ("see", "pee"))]
+    one = _Reader(text)
+    assert one.in_one_pass(fixed)
+    pieces = _Reader(text)
+    pos = 0
+    for piece in fixed:
+        pieces.gap(pos, piece.start)
+        pieces.fixed(piece)
+        pos = piece.end
+    pieces.gap(pos, len(text))
+    assert one.words == pieces.words and one.phonemes == pieces.phonemes

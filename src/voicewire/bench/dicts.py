@@ -47,19 +47,22 @@ MARKUP_TEXT = (
     '<phoneme ph="ˈmɑːɹməleɪd">dark</phoneme> blue background.</p> '
 ) * 40
 """About 10,000 characters of markup with 240 elements."""
+_SYLLABLES = "koo ber net ees ta mo ri zan pel vo dee ka lum sor fin gah".split()
 SETTLE_S = 0.5
 """Pause after each request: one closed at its first byte leaves a unit being made on a worker."""
 
 
 def make_dictionary(entries: int = ENTRIES, seed: int = 15) -> list[LexiconEntry]:
-    """Invented words (they never occur by chance), each with a respelling, or IPA for one in ten."""
+    """Invented words (they never occur by chance), each with a respelling in syllables such as
+    ``koo-ber-net-ees``, or IPA for one in ten."""
     from voicewire.text.lexicon import LexiconEntry
 
     rng = random.Random(seed)
     out = []
     for i in range(entries):
         word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 9))).capitalize()
-        out.append(LexiconEntry(word, "/ˈmɑːɹməleɪd/" if i % 10 == 0 else f"word number {i}"))
+        respelling = "-".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        out.append(LexiconEntry(word, "/ˈmɑːɹməleɪd/" if i % 10 == 0 else respelling))
     return out
 
 
