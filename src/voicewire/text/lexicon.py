@@ -16,7 +16,9 @@ Matching (``Lexicon.find``), on one unit of text at a time, before anything else
   before ``New York``); on equal length, a case-sensitive entry before the others, then the order the
   entries were given in (the first dictionary named first).
 
-Pure; ``Lexicon(entries)`` costs about a microsecond per entry, ``find`` about 0.1 us per character.
+Pure. Measured on a busy 2-core box (BENCHMARKS.md): building the matcher for 1,000 entries ~3 ms,
+``find`` on 10,000 characters ~2.3 ms; only entries whose first run of letters and digits is at a
+word of the text are tried, so the cost grows with the text, not with the dictionary.
 """
 
 from __future__ import annotations
