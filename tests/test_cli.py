@@ -450,6 +450,7 @@ def test_serve_refuses_an_unusable_home(tmp_path: Path, hibari_home: Path) -> No
         (["bench", "soak"], "Mixed requests (sync, SSE, WebSocket, disconnects, bad requests)"),
         (["bench", "speak"], "`voicewire speak -f` on a long text"),
         (["bench", "peers"], "Side by side with piper.http_server and wyoming-piper"),
+        (["bench", "dicts"], "Cost of a 1,000-entry pronunciation dictionary"),
     ],
     ids=lambda v: ("-".join(v) or "voicewire") if isinstance(v, list) else None,
 )

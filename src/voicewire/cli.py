@@ -566,6 +566,11 @@ def bench_store_cmd(redis_url: str | None, rounds: int, as_json: bool) -> None:
     _print_rows(rows, as_json)
 
 
+from voicewire.bench.dicts import bench_dicts_command  # noqa: E402 - a command of its own module
+
+bench.add_command(bench_dicts_command)
+
+
 def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -144,6 +144,17 @@ class Settings:
     """Where ``voicewire voices available`` / ``install`` read catalogs and voice files: the Hugging
     Face hub, a mirror of it (same paths), or a local folder laid out the same way (``file://`` URL or
     plain path). The server itself never fetches anything."""
+    dict_max_items: int = 5_000
+    """Items per pronunciation dictionary (more is a 400)."""
+
+    dict_max_per_key: int = 100
+    """Pronunciation dictionaries per key (one more is a 400)."""
+
+    dict_max_word_chars: int = 100
+    """Characters in a dictionary item's word or phrase."""
+
+    dict_max_pronunciation_chars: int = 200
+    """Characters in a dictionary item's pronunciation (a respelling, or IPA between slashes)."""
 
     @property
     def db_path(self) -> Path:
@@ -355,6 +366,10 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "wyoming_zeroconf_name": str,
     "max_loaded_voices": _positive_int,
     "voices_url": parse_voices_url,
+    "dict_max_items": _positive_int,
+    "dict_max_per_key": _positive_int,
+    "dict_max_word_chars": _positive_int,
+    "dict_max_pronunciation_chars": _positive_int,
 }
 
 

@@ -8,6 +8,8 @@
     │   ├── VoiceNotInstalled       a voice the catalog lists whose files are not on this machine
     │   ├── MalformedMessage        a body or frame that is not a JSON object, or binary
     │   │   └── FrameTooLarge       a Wyoming event whose data or payload is over the listener's limit
+    │   ├── InvalidMarkup           speech markup (SSML) that is malformed or over a limit (names the position)
+    │   ├── TooManyDictionaries     the key already has as many pronunciation dictionaries as it may
     │   └── BodyTooLarge            a request body over the size limit (413)
     ├── NotFound                    a path names a model or resource that does not exist
     │   └── ModelRetired            a path of a model the Waves API retired (410 Gone, naming the replacement)
@@ -43,6 +45,7 @@ __all__ = [
     "EngineError",
     "FrameTooLarge",
     "InvalidField",
+    "InvalidMarkup",
     "LimitExceeded",
     "MalformedMessage",
     "ModelRetired",
@@ -53,6 +56,7 @@ __all__ = [
     "ShuttingDown",
     "StoreError",
     "TextTooLong",
+    "TooManyDictionaries",
     "TooManyFailedAttempts",
     "UnknownVoice",
     "VerificationFailed",
@@ -147,6 +151,28 @@ class FrameTooLarge(MalformedMessage):
     """A Wyoming event that announces more data or payload than the listener reads; it is skipped."""
 
     code = "frame_too_large"
+
+
+class InvalidMarkup(RequestError):
+    """Speech markup that cannot be read; ``position`` is the character offset in the text."""
+
+    code = "invalid_markup"
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class TooManyDictionaries(RequestError):
+    code = "too_many_dictionaries"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This key already has {limit} pronunciation dictionaries, the most it may have "
+            "(VOICEWIRE_DICT_MAX_PER_KEY); delete one (DELETE /waves/v1/pronunciation-dicts) or add its items "
+            "to another (PUT)."
+        )
+        self.limit = limit
 
 
 class BodyTooLarge(RequestError):

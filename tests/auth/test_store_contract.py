@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 import threading
 import time
@@ -16,7 +17,8 @@ from voicewire.auth.open import open_store
 from voicewire.auth.redis import RedisStore
 from voicewire.auth.sqlite import SqliteStore
 from voicewire.auth.store import MemoryStore, Store
-from voicewire.exceptions import ConfigError, InvalidField, NotFound, StoreError
+from voicewire.exceptions import ConfigError, InvalidField, NotFound, StoreError, TooManyDictionaries
+from voicewire.text.lexicon import LexiconEntry
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +207,87 @@ def test_usage_adds_up(make_store: Callable[[], Store]) -> None:
     usage = {u.key_id: u for u in store.usage()}
     assert (usage["k1"].requests, usage["k1"].characters, usage["k1"].audio_seconds) == (2, 150, 3.75)
     assert (usage["k2"].requests, usage["k2"].characters) == (1, 7)
+
+
+# -- pronunciation dictionaries ---------------------------------------------------------------------
+
+ITEMS = (LexiconEntry("Kubernetes", "koo-ber-net-ees"), LexiconEntry("IPA", "/aɪ piː eɪ/", True))
+
+
+def test_a_dictionary_is_made_listed_changed_and_deleted(make_store: Callable[[], Store]) -> None:
+    store, other = make_store(), make_store()  # two connections: two processes or replicas
+    made = store.create_dict("owner1", ITEMS, limit=10)
+    assert re.fullmatch(r"[0-9a-f]{24}", made.dict_id) and made.owner == "owner1" and made.items == ITEMS
+    assert made.created_at == made.updated_at
+    assert other.list_dicts("owner1") == [made]
+    assert other.get_dicts("owner1", [made.dict_id]) == [made]
+    changed = other.update_dict("owner1", made.dict_id, ITEMS[:1])
+    assert changed.items == ITEMS[:1] and changed.created_at == pytest.approx(made.created_at)
+    assert changed.updated_at >= made.updated_at
+    assert store.get_dicts("owner1", [made.dict_id])[0].items == ITEMS[:1]
+    store.delete_dict("owner1", made.dict_id)
+    assert other.list_dicts("owner1") == [] and other.get_dicts("owner1", [made.dict_id]) == []
+    with pytest.raises(NotFound, match=made.dict_id):
+        other.delete_dict("owner1", made.dict_id)
+    with pytest.raises(NotFound, match=made.dict_id):
+        other.update_dict("owner1", made.dict_id, ITEMS)
+
+
+def test_a_dictionary_is_invisible_to_other_owners(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    mine = store.create_dict("alice", ITEMS, limit=10)
+    theirs = store.create_dict("bob", ITEMS[:1], limit=10)
+    assert store.list_dicts("alice") == [mine] and store.list_dicts("bob") == [theirs]
+    assert store.get_dicts("alice", [theirs.dict_id, mine.dict_id, "0" * 24]) == [mine]
+    with pytest.raises(NotFound):
+        store.update_dict("alice", theirs.dict_id, ITEMS)
+    with pytest.raises(NotFound):
+        store.delete_dict("alice", theirs.dict_id)
+    assert store.get_dicts("bob", [theirs.dict_id])[0].items == ITEMS[:1]
+
+
+def test_dictionaries_list_oldest_first_and_get_keeps_the_order_asked(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    made = [store.create_dict("o", (LexiconEntry(f"w{i}", f"word {i}"),), limit=10) for i in range(4)]
+    assert [d.dict_id for d in store.list_dicts("o")] == [d.dict_id for d in made]
+    ids = [made[2].dict_id, made[0].dict_id, made[2].dict_id]
+    assert [d.dict_id for d in store.get_dicts("o", ids)] == [made[2].dict_id, made[0].dict_id]
+    assert store.get_dicts("o", []) == []
+
+
+def test_items_keep_unicode_and_case_sensitivity(make_store: Callable[[], Store]) -> None:
+    store, other = make_store(), make_store()
+    items = (LexiconEntry("Zoë's café", "/zoʊiz kæˈfeɪ/"), LexiconEntry("naïve", "nigh eve", True),
+             LexiconEntry('a "quoted" [word]', "quoted"))  # fmt: skip
+    made = store.create_dict("u", items, limit=1)
+    assert other.get_dicts("u", [made.dict_id])[0].items == items
+
+
+def test_the_dictionary_limit_holds_under_a_burst(make_store: Callable[[], Store]) -> None:
+    """20 simultaneous creates on their own connections with room for 3: exactly 3 are made."""
+    stores = [make_store() for _ in range(20)]
+    stores[0].create_dict("busy", ITEMS, limit=3)
+    start = threading.Barrier(len(stores))
+    outcomes: list[str] = []
+
+    def make(store: Store) -> None:
+        start.wait(timeout=30)
+        try:
+            store.create_dict("busy", ITEMS, limit=3)
+            outcomes.append("made")
+        except TooManyDictionaries as exc:
+            assert "3" in str(exc)
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=make, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["made"] * 2 + ["refused"] * 18
+    assert len(stores[0].list_dicts("busy")) == 3
+    stores[0].delete_dict("busy", stores[0].list_dicts("busy")[0].dict_id)
+    stores[1].create_dict("busy", ITEMS, limit=3)  # a deleted one makes room
 
 
 # -- backend specifics ------------------------------------------------------------------------------

@@ -157,3 +157,14 @@ def test_a_removed_voice_speaks_until_the_budget_lets_it_go(offline_hibari_home:
     assert budget.trim() == ["hibari:emma"]
     with pytest.raises(VoiceNotInstalled):
         engine.synthesize("emma", Utterance.of(["Gone."]))
+
+
+def test_a_word_with_ipa_is_said_in_those_phonemes(hibari_engine: HibariEngine) -> None:
+    words = ("Please", "pass", "the", "Qzvkt,", "Sam.")
+    plain = hibari_engine.synthesize("heart", Utterance(words=words))
+    said = hibari_engine.synthesize("heart", Utterance(words=words, phonemes=(None, None, None, "ˈmɑːɹməleɪd", None)))
+    assert "mˈɑɹməlAd," in said.phonemes and "mˈɑɹməlAd" not in plain.phonemes
+    assert said.phonemes.startswith("plˈiz pˈæs ðə") and said.phonemes.endswith("sˈæm.")
+    assert len(said.word_spans) == len(words) and all(b > a for a, b in said.word_spans)
+    for (_, end), (start, _) in zip(said.word_spans, said.word_spans[1:], strict=False):
+        assert end <= start

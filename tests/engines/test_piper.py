@@ -206,3 +206,14 @@ def test_an_unreadable_config_hides_the_voice(tmp_path: Path) -> None:
     (folder / "odd.onnx").write_bytes(b"x")
     (folder / "odd.onnx.json").write_text("{half a config", encoding="utf-8")
     assert [v.voice_id for v in PiperEngine(voices_dir=folder).voices()] == ["joe"]
+
+
+def test_a_word_with_ipa_is_said_in_those_phonemes(piper_engine: PiperEngine) -> None:
+    words = ("Please", "pass", "the", "Qzvkt,", "Sam", "and", "Jo.")
+    ipa = (None, None, None, "ˈmɑːɹməleɪd", None, None, "dʒoʊ")
+    said = piper_engine.synthesize("joe", Utterance(words=words, phonemes=ipa))
+    assert said.phonemes.startswith("plˈiːz pˈæs ðə mˈɑːɹməleɪd, sˈæm ")
+    assert said.phonemes.endswith("dʒoʊ.")
+    assert len(said.word_spans) == len(words) and all(b > a for a, b in said.word_spans)
+    for (_, end), (start, _) in itertools.pairwise(said.word_spans):
+        assert end <= start

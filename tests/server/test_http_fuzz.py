@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from support.fuzz import count_case, fuzz_settings
+from support.fuzz import HOSTILE_MARKUP, count_case, fuzz_settings, markup_documents
 from support.server import RunningServer
 from voicewire.server.openapi_doc import DOCUMENT
 
@@ -115,3 +115,30 @@ def test_no_server_errors_and_only_documented_answers(api: BaseSchema, session: 
         case.validate_response(response, checks=CHECKS)
 
     fuzz()
+
+
+@fuzz_settings(scale=0.1, database=None)
+@given(markup_documents(12), st.sampled_from(["/waves/v1/tts", "/waves/v1/tts/live", "/v1/audio/speech"]))
+def test_speech_markup_is_spoken_or_refused_never_a_server_error(session: requests.Session, fuzz_server: RunningServer,
+                                                                  doc: str, path: str) -> None:  # fmt: skip
+    """Random markup (often malformed) on every synthesis endpoint: audio, or a 400 naming the problem."""
+    count_case("http")
+    if path == "/v1/audio/speech":
+        body = {"model": "tts-1", "input": doc or "x", "voice": "alloy", "markup": "ssml", "response_format": "pcm"}
+    else:
+        body = {"text": doc or "x", "voice_id": "heart", "markup": "ssml", "sample_rate": 8000}
+    response = session.post(fuzz_server.url + path, json=body, timeout=60)
+    assert response.status_code in (200, 400), response.text[:300]
+    if response.status_code == 400:
+        error = response.json()["error"]
+        code = error["code"] if isinstance(error, dict) else response.json()["code"]
+        assert code in ("invalid_markup", "invalid_field", "invalid_input", "text_too_long"), response.text[:300]
+
+
+@pytest.mark.parametrize("doc", HOSTILE_MARKUP, ids=range(len(HOSTILE_MARKUP)))
+def test_hostile_markup_is_a_400(session: requests.Session, fuzz_server: RunningServer, doc: str) -> None:
+    count_case("http")
+    response = session.post(fuzz_server.url + "/waves/v1/tts", timeout=60,
+                            json={"text": doc, "voice_id": "heart", "markup": "ssml"})  # fmt: skip
+    assert response.status_code == 400 and response.json()["code"] in ("invalid_markup", "text_too_long")
+

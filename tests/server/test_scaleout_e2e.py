@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
+import numpy as np
 import pytest
 import websockets
 from websockets.sync.client import ClientConnection, connect
 
+from support.judge import transcribe
 from support.redis_server import RedisServer, redis_server
 from support.server import RunningServer, start_server
 from voicewire.auth.redis import RedisStore
@@ -111,6 +113,38 @@ def test_a_key_made_once_works_on_both_replicas(cluster: Cluster) -> None:
     key, _ = make_key(cluster, 1, "both")
     assert post(cluster.a, key).status_code == 200
     assert post(cluster.b, key).status_code == 200
+
+
+def test_a_dictionary_made_through_one_replica_is_used_by_the_next_request_on_the_other(cluster: Cluster) -> None:
+    key, _ = make_key(cluster, 2, "dicts")
+    other, _ = make_key(cluster, 1, "dicts-other")
+
+    def dicts(server: RunningServer, method: str, body: object, who: str = key) -> httpx.Response:
+        return httpx.request(method, server.url + "/waves/v1/pronunciation-dicts", timeout=30,
+                             headers={"Authorization": f"Bearer {who}"}, content=json.dumps(body))  # fmt: skip
+
+    def heard(server: RunningServer, dict_id: str) -> str:
+        r = httpx.post(server.url + "/waves/v1/tts", headers={"Authorization": f"Bearer {key}"}, timeout=60,
+                       json={"text": "Please pass the Qzvkt to me.", "voice_id": "heart", "sample_rate": 16000,
+                             "pronunciation_dicts": [dict_id]})  # fmt: skip
+        assert r.status_code == 200, r.text
+        return transcribe(np.frombuffer(r.content, "<i2").astype(np.float32) / 32768, 16000).lower()
+
+    made = dicts(cluster.a, "POST", {"items": [{"word": "qzvkt", "pronunciation": "marmalade"}]})
+    dict_id = made.json()["id"]
+    assert [d["id"] for d in dicts(cluster.b, "GET", None).json()] == [dict_id]
+    assert dicts(cluster.b, "GET", None, who=other).json() == []
+    borrowed = httpx.post(cluster.b.url + "/waves/v1/tts", headers={"Authorization": f"Bearer {other}"}, timeout=30,
+                          json={"text": "Hi.", "voice_id": "heart", "pronunciation_dicts": [dict_id]})  # fmt: skip
+    assert borrowed.status_code == 400 and "pronunciation_dicts" in borrowed.json()["error"]
+    assert "marmalade" in heard(cluster.b, dict_id)
+    pineapple = [{"word": "qzvkt", "pronunciation": "pineapple"}]
+    assert dicts(cluster.b, "PUT", {"id": dict_id, "items": pineapple}).is_success
+    assert "pineapple" in heard(cluster.a, dict_id)  # the change, on the next request, on the other replica
+    assert dicts(cluster.a, "DELETE", {"id": dict_id}).json() == {"id": dict_id, "deleted": True}
+    gone = httpx.post(cluster.b.url + "/waves/v1/tts", headers={"Authorization": f"Bearer {key}"}, timeout=30,
+                      json={"text": "Hi.", "voice_id": "heart", "pronunciation_dicts": [dict_id]})  # fmt: skip
+    assert gone.status_code == 400 and "pronunciation_dicts" in gone.json()["error"]
 
 
 def test_a_burst_across_two_replicas_never_exceeds_the_units(cluster: Cluster) -> None:

@@ -31,17 +31,17 @@ def server(hibari_engine: HibariEngine, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture
 def threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
-    normalize, encode = units.to_spoken, Mp3Encoder.encode
+    normalize, encode = units.read, Mp3Encoder.encode
 
-    def noted_normalize(text: str):  # type: ignore[no-untyped-def]
+    def noted_normalize(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(threading.current_thread().name)
-        return normalize(text)
+        return normalize(*args, **kwargs)
 
     def noted_encode(self: Mp3Encoder, samples):  # type: ignore[no-untyped-def]
         seen.append(threading.current_thread().name)
         return encode(self, samples)
 
-    monkeypatch.setattr(units, "to_spoken", noted_normalize)
+    monkeypatch.setattr(units, "read", noted_normalize)
     monkeypatch.setattr(Mp3Encoder, "encode", noted_encode)
     return seen
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from support.fuzz import count_case, fuzz_settings
+from support.fuzz import HOSTILE_MARKUP, count_case, fuzz_settings, markup_documents
 from support.server import RunningServer
 
 pytestmark = pytest.mark.usefixtures("clean_fuzz_log")
@@ -105,6 +105,16 @@ NASTY_FRAMES: list[tuple[str, str | bytes]] = [
         (f"text {i}: {t[:20]!r}", dumps({"text": t, "voice_id": "heart", "flush": True}))
         for i, t in enumerate(ODD_TEXTS)
     ],
+    # speech markup: hostile documents, markup left open, bad fields
+    *[
+        (f"markup {i}: {t[:20]!r}", dumps({"text": t, "voice_id": "heart", "markup": "ssml"}))
+        for i, t in enumerate(HOSTILE_MARKUP)
+        if len(t) < 1 << 20
+    ],
+    ("markup left open", dumps({"text": "<speak><p>Never", "voice_id": "heart", "markup": "ssml", "continue": True})),
+    ("markup unknown", dumps({"text": "Hi.", "voice_id": "heart", "markup": "html"})),
+    ("dicts not a list", dumps({"text": "Hi.", "voice_id": "heart", "pronunciation_dicts": "pd1"})),
+    ("dicts unknown", dumps({"text": "Hi.", "voice_id": "heart", "pronunciation_dicts": ["0" * 24]})),
 ]
 
 
@@ -207,7 +217,8 @@ field_value = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.none(), max_size=2),
 )
-FIELDS = "text voice_id continue flush speed sample_rate output_format language word_timestamps request_id model other"
+FIELDS = ("text voice_id continue flush speed sample_rate output_format language word_timestamps request_id model "
+          "markup pronunciation_dicts other")  # fmt: skip
 good_message = st.fixed_dictionaries(
     {"text": odd_text},
     optional={
@@ -218,7 +229,12 @@ good_message = st.fixed_dictionaries(
         "sample_rate": st.sampled_from([8000, 16000, 22050, 24000, 44100]),
         "output_format": st.sampled_from(["pcm", "wav", "mp3", "ulaw", "alaw"]),
         "word_timestamps": st.booleans(),
+        "markup": st.sampled_from(["ssml", "text", None]),
     },
+).map(dumps)
+markup_message = st.fixed_dictionaries(
+    {"text": markup_documents(12), "voice_id": st.sampled_from(VOICES), "markup": st.just("ssml")},
+    optional={"continue": st.booleans(), "flush": st.booleans(), "word_timestamps": st.booleans()},
 ).map(dumps)
 bad_message = st.dictionaries(
     st.sampled_from(FIELDS.split()),
@@ -230,7 +246,7 @@ garbage = st.one_of(
     st.binary(max_size=30),
     st.sampled_from([frame for _, frame in NASTY_FRAMES if len(frame) < 20_000]),
 )
-frames = st.lists(st.one_of(good_message, good_message, bad_message, garbage), min_size=1, max_size=6)
+frames = st.lists(st.one_of(good_message, good_message, markup_message, bad_message, garbage), min_size=1, max_size=6)
 
 
 @fuzz_settings(scale=0.15, database=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import wave
+from dataclasses import replace
 
 import miniaudio
 import numpy as np
@@ -296,3 +297,50 @@ def test_a_unit_announced_in_blocks_must_be_given_in_full() -> None:
         renderer.end_unit()
     with pytest.raises(ValueError, match="runs past"):
         renderer.add_block(audio.samples)
+
+
+# -- speech markup: a break's silence, silence before the first unit ------------------------------------
+
+
+def silent_runs(pcm: bytes, rate: int, level: float = 10 ** (-50 / 20)) -> list[tuple[float, float]]:
+    """``(start, seconds)`` of every stretch of at least 50 ms below ``level``."""
+    x = np.abs(np.frombuffer(pcm, "<i2").astype(np.float64) / 32768) < level
+    runs, start = [], None
+    for i, quiet in enumerate(np.append(x, False)):
+        if quiet and start is None:
+            start = i
+        elif not quiet and start is not None:
+            if i - start >= 0.05 * rate:
+                runs.append((start / rate, (i - start) / rate))
+            start = None
+    return runs
+
+
+def test_a_break_is_exactly_its_silence_in_the_audio_and_the_timings() -> None:
+    units = [replace(prepare("Wait", 0), pause=0.7), prepare("for it.", 1)]
+    renderer = TurnRenderer("pcm", RATE, word_timestamps=True)
+    first = renderer.add(units[0], engine_audio(0.35, [0.3], gap=0.0, tail=0.05))
+    second = renderer.add(units[1], engine_audio(0.35, [0.2, 0.2], gap=0.05, tail=0.4))
+    pcm = first.audio + second.audio + renderer.finish()
+    gaps = [seconds for at, seconds in silent_runs(pcm, RATE) if 0.1 < at < 0.5]
+    assert len(gaps) == 1 and abs(gaps[0] - 0.7) < 0.01, gaps
+    wait, for_ = first.words[0], second.words[0]
+    assert abs((for_.start - wait.end) - 0.7) < 0.01
+
+
+def test_silence_before_the_first_unit_shifts_its_words() -> None:
+    unit = replace(prepare("Hello there."), lead=1.0)
+    renderer = TurnRenderer("pcm", RATE)
+    out = renderer.add(unit, engine_audio(0.35, [0.3, 0.3], gap=0.05, tail=0.4))
+    pcm = out.audio + renderer.finish()
+    assert silent_runs(pcm, RATE)[0][0] == 0.0 and abs(silent_runs(pcm, RATE)[0][1] - 1.0) < 0.01
+    assert 1.0 <= out.words[0].start < 1.005
+    assert abs(renderer.seconds - len(pcm) / 2 / RATE) < 0.002
+
+
+def test_a_lead_is_sent_even_while_the_unit_is_still_silent() -> None:
+    unit = replace(prepare("Hello."), lead=0.5)
+    renderer = TurnRenderer("pcm", RATE)
+    renderer.begin_unit(unit, UnitStream.whole(engine_audio(0.35, [0.3], 0.0, 0.1)))
+    first = renderer.add_block(silence(0.1))  # nothing audible yet: only the lead goes out
+    assert len(first.audio) == round(0.5 * RATE) * 2 and not np.any(np.frombuffer(first.audio, "<i2"))

@@ -1,7 +1,10 @@
 """RedisStore: keys, leases and usage shared by replicas on several hosts.
 
 Layout (``vw:`` prefix): ``vw:keys`` (set of key ids), ``vw:key:<id>`` (hash), ``vw:lease:<id>:<pool>``
-(sorted set: lease id -> expiry in ms), ``vw:usage:<id>`` (hash). A lease is taken by a Lua script
+(sorted set: lease id -> expiry in ms), ``vw:usage:<id>`` (hash), ``vw:dict:<dict id>`` (hash: owner,
+items as JSON, times), ``vw:dicts:<key id>`` (sorted set of the key's dictionary ids by creation time).
+Dictionaries are made, changed and deleted by Lua scripts that check the owner (and, to make one, the
+owner's count) in the same step. A lease is taken by a Lua script
 that drops expired members, counts and adds in one step, on the Redis server's clock, so replicas
 with drifting clocks still agree. An unreachable Redis is a ``StoreError`` within a second: the
 server then fails closed (503) instead of admitting work it cannot count.
@@ -16,8 +19,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from voicewire.auth.keys import ApiKey, generate_key, key_id_of, matches
-from voicewire.auth.store import Store, Usage, check_new_key, find_key, lease_parts, new_lease_id
-from voicewire.exceptions import StoreError
+from voicewire.auth.store import (
+    PronunciationDict,
+    Store,
+    Usage,
+    check_new_key,
+    dict_not_found,
+    find_key,
+    items_from_json,
+    items_to_json,
+    lease_parts,
+    new_dict_id,
+    new_lease_id,
+)
+from voicewire.exceptions import StoreError, TooManyDictionaries
+from voicewire.text.lexicon import LexiconEntry
 
 __all__ = ["RedisStore"]
 
@@ -43,6 +59,23 @@ return #KEYS
 """
 )
 _ACTIVE = _NOW_MS + "return redis.call('ZCOUNT', KEYS[1], now + 1, '+inf')"
+_CREATE_DICT = """
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], 'owner', ARGV[2], 'items', ARGV[3], 'created_at', ARGV[4], 'updated_at', ARGV[4])
+redis.call('ZADD', KEYS[1], ARGV[5], ARGV[6])
+return 1
+"""
+_UPDATE_DICT = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
+redis.call('HSET', KEYS[1], 'items', ARGV[2], 'updated_at', ARGV[3])
+return redis.call('HGET', KEYS[1], 'created_at')
+"""
+_DELETE_DICT = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+"""
 
 
 class RedisStore(Store):
@@ -59,6 +92,9 @@ class RedisStore(Store):
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._renew = self._redis.register_script(_RENEW)
         self._active = self._redis.register_script(_ACTIVE)
+        self._create_dict = self._redis.register_script(_CREATE_DICT)
+        self._update_dict = self._redis.register_script(_UPDATE_DICT)
+        self._delete_dict = self._redis.register_script(_DELETE_DICT)
         self._call(self._redis.ping)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -165,8 +201,56 @@ class RedisStore(Store):
             for i, r in zip(ids, rows, strict=True)
         ]
 
+    # -- pronunciation dictionaries ---------------------------------------------------------------
+    def create_dict(self, owner: str, items: Sequence[LexiconEntry], *, limit: int) -> PronunciationDict:
+        now = time.time()
+        made = PronunciationDict(dict_id=new_dict_id(), owner=owner, items=tuple(items), created_at=now, updated_at=now)
+        keys = [self._k("dicts", owner), self._k("dict", made.dict_id)]
+        args = [limit, owner, items_to_json(made.items), repr(now), int(now * 1_000_000), made.dict_id]
+        if not self._call(self._create_dict, keys=keys, args=args):
+            raise TooManyDictionaries(limit)
+        return made
+
+    def list_dicts(self, owner: str) -> builtins.list[PronunciationDict]:
+        ids = [i.decode() for i in self._call(self._redis.zrange, self._k("dicts", owner), 0, -1)]
+        return self.get_dicts(owner, ids)
+
+    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+        ids = list(dict.fromkeys(dict_ids))
+        if not ids:
+            return []
+        pipe = self._redis.pipeline()
+        for dict_id in ids:
+            pipe.hgetall(self._k("dict", dict_id))
+        rows = self._call(pipe.execute)
+        return [
+            _dict(dict_id, row)
+            for dict_id, row in zip(ids, rows, strict=True)
+            if row and row.get(b"owner", b"").decode() == owner
+        ]
+
+    def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
+        now = time.time()
+        created = self._call(
+            self._update_dict, keys=[self._k("dict", dict_id)], args=[owner, items_to_json(items), repr(now)]
+        )
+        if created is None:
+            raise dict_not_found(dict_id)
+        return PronunciationDict(dict_id=dict_id, owner=owner, items=tuple(items), created_at=float(created),
+                                 updated_at=now)  # fmt: skip
+
+    def delete_dict(self, owner: str, dict_id: str) -> None:
+        keys = [self._k("dict", dict_id), self._k("dicts", owner)]
+        if not self._call(self._delete_dict, keys=keys, args=[owner, dict_id]):
+            raise dict_not_found(dict_id)
+
     def close(self) -> None:
         self._redis.close()
+
+
+def _dict(dict_id: str, row: dict[bytes, bytes]) -> PronunciationDict:
+    return PronunciationDict(dict_id=dict_id, owner=row[b"owner"].decode(), items=items_from_json(row[b"items"]),
+                             created_at=float(row[b"created_at"]), updated_at=float(row[b"updated_at"]))  # fmt: skip
 
 
 def _record(key_id: str, row: dict[bytes, bytes]) -> ApiKey:

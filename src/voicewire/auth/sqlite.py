@@ -6,7 +6,8 @@ NORMAL``: 80 instead of 410 us per admission; a power cut may lose the last leas
 records, never the file), except those that make or revoke a key, which must outlive a power cut.
 
 A lease is taken inside ``BEGIN IMMEDIATE``, which holds the database's write lock across "count the
-live leases, insert one": two processes cannot both see the last free slot.
+live leases, insert one": two processes cannot both see the last free slot. A pronunciation dictionary
+is made the same way ("count the owner's dictionaries, insert one"); its items are one JSON column.
 """
 
 from __future__ import annotations
@@ -19,8 +20,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voicewire.auth.keys import ApiKey, generate_key, key_id_of, matches
-from voicewire.auth.store import Store, Usage, check_new_key, find_key, lease_parts, new_lease_id
-from voicewire.exceptions import StoreError
+from voicewire.auth.store import (
+    PronunciationDict,
+    Store,
+    Usage,
+    check_new_key,
+    dict_not_found,
+    find_key,
+    items_from_json,
+    items_to_json,
+    lease_parts,
+    new_dict_id,
+    new_lease_id,
+)
+from voicewire.exceptions import StoreError, TooManyDictionaries
+from voicewire.text.lexicon import LexiconEntry
 
 __all__ = ["SqliteStore"]
 
@@ -47,7 +61,16 @@ CREATE TABLE IF NOT EXISTS usage (
     characters INTEGER NOT NULL,
     seconds    REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pronunciation_dicts (
+    dict_id    TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    items      TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dicts_by_owner ON pronunciation_dicts (owner, created_at);
 """
+_SELECT_DICT = "SELECT dict_id, owner, items, created_at, updated_at FROM pronunciation_dicts"
 
 _SELECT_KEY = "SELECT key_id, name, units, created_at, revoked_at, salt, digest FROM keys"
 
@@ -193,6 +216,64 @@ class SqliteStore(Store):
         rows = self._run("SELECT key_id, requests, characters, seconds FROM usage ORDER BY key_id")
         return [Usage(str(r[0]), _int(r[1]), _int(r[2]), _float(r[3])) for r in rows]
 
+    # -- pronunciation dictionaries ---------------------------------------------------------------
+    def create_dict(self, owner: str, items: Sequence[LexiconEntry], *, limit: int) -> PronunciationDict:
+        now = time.time()
+        made = PronunciationDict(dict_id=new_dict_id(), owner=owner, items=tuple(items), created_at=now, updated_at=now)
+        try:
+            with self._lock:
+                db = self._db
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    count = "SELECT COUNT(*) FROM pronunciation_dicts WHERE owner = ?"
+                    (held,) = db.execute(count, (owner,)).fetchone()
+                    if held >= limit:
+                        db.execute("COMMIT")
+                        raise TooManyDictionaries(limit)
+                    db.execute(
+                        "INSERT INTO pronunciation_dicts (dict_id, owner, items, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (made.dict_id, owner, items_to_json(made.items), now, now),
+                    )
+                    db.execute("COMMIT")
+                except TooManyDictionaries:
+                    raise
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"Key store {str(self.path)!r} failed: {exc}.") from None
+        return made
+
+    def list_dicts(self, owner: str) -> builtins.list[PronunciationDict]:
+        rows = self._run(_SELECT_DICT + " WHERE owner = ? ORDER BY created_at, dict_id", (owner,))
+        return [_dict(r) for r in rows]
+
+    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+        if not dict_ids:
+            return []
+        marks = ",".join("?" * len(dict_ids))
+        rows = self._run(_SELECT_DICT + f" WHERE owner = ? AND dict_id IN ({marks})", (owner, *dict_ids))
+        found = {d.dict_id: d for d in map(_dict, rows)}
+        return [found[i] for i in dict.fromkeys(dict_ids) if i in found]
+
+    def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
+        now = time.time()
+        rows = self._run(
+            "UPDATE pronunciation_dicts SET items = ?, updated_at = ? WHERE dict_id = ? AND owner = ? "
+            "RETURNING dict_id, owner, items, created_at, updated_at",
+            (items_to_json(items), now, dict_id, owner),
+        )
+        if not rows:
+            raise dict_not_found(dict_id)
+        return _dict(rows[0])
+
+    def delete_dict(self, owner: str, dict_id: str) -> None:
+        rows = self._run("DELETE FROM pronunciation_dicts WHERE dict_id = ? AND owner = ? RETURNING dict_id",
+                         (dict_id, owner))  # fmt: skip
+        if not rows:
+            raise dict_not_found(dict_id)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -207,6 +288,14 @@ def _record(row: tuple[object, ...]) -> ApiKey:
         created_at=_float(created_at),
         revoked_at=None if revoked_at is None else _float(revoked_at),
     )
+
+
+def _dict(row: tuple[object, ...]) -> PronunciationDict:
+    dict_id, owner, items, created_at, updated_at = row
+    if not isinstance(items, str):
+        raise StoreError(f"Key store holds {items!r} where a dictionary's items belong.")
+    return PronunciationDict(dict_id=str(dict_id), owner=str(owner), items=items_from_json(items),
+                             created_at=_float(created_at), updated_at=_float(updated_at))  # fmt: skip
 
 
 def _int(value: object) -> int:

@@ -1,4 +1,4 @@
-"""The store: API keys, concurrency leases and usage, behind one interface.
+"""The store: API keys, concurrency leases, usage and pronunciation dictionaries, behind one interface.
 
 Three implementations pass one contract suite (``tests/auth/test_store_contract.py``):
 
@@ -9,12 +9,17 @@ Three implementations pass one contract suite (``tests/auth/test_store_contract.
 
 A lease is one slot of a key's pool (``synthesis``: one per unit; ``socket``: five per unit). It
 expires ``ttl`` seconds after it was taken or last renewed, so a crashed process frees its slots.
+A pronunciation dictionary belongs to the key that made it (its ``owner``, the key id): every
+dictionary call names the owner, and a dictionary of another key is, to it, one that does not exist.
+
 Calls are blocking: the server runs them off the event loop.
 """
 
 from __future__ import annotations
 
 import builtins
+import json
+import secrets
 import threading
 import time
 import uuid
@@ -23,9 +28,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voicewire.auth.keys import ApiKey, generate_key, key_id_of, matches
-from voicewire.exceptions import InvalidField, NotFound
+from voicewire.exceptions import InvalidField, NotFound, StoreError, TooManyDictionaries
+from voicewire.text.lexicon import LexiconEntry
 
-__all__ = ["MemoryStore", "Store", "Usage", "check_new_key", "find_key", "lease_parts", "new_lease_id"]
+__all__ = [
+    "MemoryStore",
+    "PronunciationDict",
+    "Store",
+    "Usage",
+    "check_new_key",
+    "dict_not_found",
+    "find_key",
+    "items_from_json",
+    "items_to_json",
+    "lease_parts",
+    "new_dict_id",
+    "new_lease_id",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,44 @@ class Usage:
     requests: int = 0
     characters: int = 0
     audio_seconds: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PronunciationDict:
+    """A pronunciation dictionary, as stored."""
+
+    dict_id: str
+    """24 lowercase hex digits, like the hosted service's ids."""
+    owner: str
+    """The key id of the key that made it."""
+    items: tuple[LexiconEntry, ...]
+    created_at: float
+    updated_at: float
+
+
+def new_dict_id() -> str:
+    return secrets.token_hex(12)
+
+
+def dict_not_found(dict_id: str) -> NotFound:
+    return NotFound(f"Pronunciation dictionary {dict_id!r} not found (GET /waves/v1/pronunciation-dicts lists yours).")
+
+
+def items_to_json(items: Sequence[LexiconEntry]) -> str:
+    """The stored form of a dictionary's items (compact JSON)."""
+    return json.dumps(
+        [[i.word, i.pronunciation, 1] if i.case_sensitive else [i.word, i.pronunciation] for i in items],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def items_from_json(raw: str | bytes) -> tuple[LexiconEntry, ...]:
+    try:
+        rows = json.loads(raw)
+        return tuple(LexiconEntry(str(r[0]), str(r[1]), len(r) > 2 and bool(r[2])) for r in rows)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise StoreError(f"The store holds a pronunciation dictionary it cannot read: {exc}.") from None
 
 
 def check_new_key(name: str, units: int) -> None:
@@ -133,6 +190,46 @@ class Store(ABC):
         """Usage of every key that has any."""
         raise NotImplementedError("The 'usage' method must be implemented.")
 
+    # -- pronunciation dictionaries ---------------------------------------------------------------
+    @abstractmethod
+    def create_dict(self, owner: str, items: Sequence[LexiconEntry], *, limit: int) -> PronunciationDict:
+        """Store a new dictionary of key ``owner``, unless it already has ``limit`` of them (atomically:
+        two replicas cannot both make the last one).
+
+        Raises:
+            TooManyDictionaries: the owner has ``limit`` dictionaries.
+        """
+        raise NotImplementedError("The 'create_dict' method must be implemented.")
+
+    @abstractmethod
+    def list_dicts(self, owner: str) -> builtins.list[PronunciationDict]:
+        """The owner's dictionaries, oldest first."""
+        raise NotImplementedError("The 'list_dicts' method must be implemented.")
+
+    @abstractmethod
+    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+        """The owner's dictionaries among ``dict_ids``, in that order, each once; ids that are unknown or
+        another key's are left out (the caller says which)."""
+        raise NotImplementedError("The 'get_dicts' method must be implemented.")
+
+    @abstractmethod
+    def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
+        """Replace the items of the owner's dictionary ``dict_id``.
+
+        Raises:
+            NotFound: the owner has no such dictionary.
+        """
+        raise NotImplementedError("The 'update_dict' method must be implemented.")
+
+    @abstractmethod
+    def delete_dict(self, owner: str, dict_id: str) -> None:
+        """Delete the owner's dictionary ``dict_id``.
+
+        Raises:
+            NotFound: the owner has no such dictionary.
+        """
+        raise NotImplementedError("The 'delete_dict' method must be implemented.")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
@@ -154,6 +251,7 @@ class MemoryStore(Store):
         self._keys: dict[str, tuple[ApiKey, bytes, str]] = {}
         self._leases: dict[str, float] = {}  # lease id -> expiry (monotonic)
         self._usage: dict[str, Usage] = {}
+        self._dicts: dict[str, PronunciationDict] = {}
         self._lock = threading.Lock()
 
     def create(self, name: str = "default", units: int = 1) -> tuple[ApiKey, str]:
@@ -228,3 +326,39 @@ class MemoryStore(Store):
 
     def usage(self) -> builtins.list[Usage]:
         return sorted(self._usage.values(), key=lambda u: u.key_id)
+
+    def create_dict(self, owner: str, items: Sequence[LexiconEntry], *, limit: int) -> PronunciationDict:
+        with self._lock:
+            if sum(1 for d in self._dicts.values() if d.owner == owner) >= limit:
+                raise TooManyDictionaries(limit)
+            now = time.time()
+            made = PronunciationDict(dict_id=new_dict_id(), owner=owner, items=tuple(items), created_at=now,
+                                     updated_at=now)  # fmt: skip
+            self._dicts[made.dict_id] = made
+            return made
+
+    def list_dicts(self, owner: str) -> builtins.list[PronunciationDict]:
+        with self._lock:
+            return sorted((d for d in self._dicts.values() if d.owner == owner), key=lambda d: d.created_at)
+
+    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+        with self._lock:
+            found = (self._dicts.get(i) for i in dict.fromkeys(dict_ids))
+            return [d for d in found if d is not None and d.owner == owner]
+
+    def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
+        with self._lock:
+            old = self._dicts.get(dict_id)
+            if old is None or old.owner != owner:
+                raise dict_not_found(dict_id)
+            new = PronunciationDict(dict_id=dict_id, owner=owner, items=tuple(items), created_at=old.created_at,
+                                    updated_at=time.time())  # fmt: skip
+            self._dicts[dict_id] = new
+            return new
+
+    def delete_dict(self, owner: str, dict_id: str) -> None:
+        with self._lock:
+            old = self._dicts.get(dict_id)
+            if old is None or old.owner != owner:
+                raise dict_not_found(dict_id)
+            del self._dicts[dict_id]

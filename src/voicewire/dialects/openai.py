@@ -4,7 +4,9 @@ Fields: ``model`` (any: the voice decides the engine), ``input``, ``voice`` (Ope
 installed voices, and any voicewire voice id works too), ``instructions`` (ignored),
 ``response_format`` (mp3 by default, wav, flac, pcm: 24 kHz s16le; opus and aac are refused),
 ``speed`` (voicewire's 0.5-2.0, narrower than OpenAI's 0.25-4.0), ``stream_format`` (``audio``, or
-``sse`` for ``speech.audio.delta`` events). Errors come in OpenAI's shape. Pure: no I/O.
+``sse`` for ``speech.audio.delta`` events), and two fields of voicewire's own, as on the Waves
+endpoints: ``pronunciation_dicts`` (ids) and ``markup`` (``"ssml"``). Errors come in OpenAI's shape.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from voicewire.dialects.turn_fields import read_markup, read_pronunciation_dicts
 from voicewire.exceptions import InvalidField, MalformedMessage, VoicewireError
 from voicewire.protocol.turn import TurnOptions, TurnRequest
 from voicewire.text.words import client_words
@@ -86,6 +89,8 @@ def parse(body: Any, *, voice_exists: Callable[[str], bool]) -> OpenAIRequest:
         speed=float(speed),
         # Whole-file formats are assembled from PCM by the endpoint.
         output_format="pcm" if fmt in ("wav", "flac") else fmt,
+        pronunciation_dicts=read_pronunciation_dicts(body.get("pronunciation_dicts")),
+        markup=read_markup(body.get("markup")),
     )
     return OpenAIRequest(
         request=TurnRequest(text=text, options=options),

@@ -53,6 +53,13 @@ class Utterance:
     ``phonemes`` is empty, or holds one entry per word: None to read the word, or IPA to say
     instead of it (a pronunciation dictionary or markup chose it). Engines that cannot take
     phonemes read the word.
+
+    The IPA is as a person writes it, without slashes: stress before the syllable, length marks,
+    ``g`` or ``ɡ``, tie bars, possibly several words separated by spaces. The word itself still
+    carries the sentence mark that follows it (``"Qzvkt,"``): say the mark after the phonemes. An
+    engine converts the IPA to its own symbols (``voicewire.engines.ipa``: ``to_misaki`` for
+    misaki-based models such as hibari and Kokoro, ``to_espeak`` for Piper voices) and still gives
+    one span per word.
     """
 
     words: tuple[str, ...]

@@ -5,6 +5,10 @@ ourselves, with one extra graph output: the per-phoneme duration tensor that fee
 regulator. The audio stays bit-identical; the durations give exact word spans and the length of the
 start and end pads (14 units = 350 ms of leading silence on every call).
 
+Words with phonemes (``Utterance.phonemes``: IPA from a pronunciation dictionary or markup) are given
+to hibari's G2P as its own ``[word](/phonemes/)`` links, in misaki's symbols (``engines.ipa``), so the
+rest of the unit is read in context as always.
+
 Voice ``heart`` ships in the wheel. The others are separate files: an installed one lies in
 voicewire's voices folder (``<home>/voices/hibari``) or in hibari's own cache (``HIBARI_HOME``). Nothing
 is downloaded here: a voice whose file is missing is refused at once (``VoiceNotInstalled``), since a
@@ -29,6 +33,7 @@ import numpy as np
 
 from voicewire.engines.base import Engine, EngineAudio, Utterance, VoiceInfo, spans_from_durations
 from voicewire.engines.budget import VoiceBudget
+from voicewire.engines.ipa import to_misaki
 from voicewire.engines.onnx import session_options
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceNotInstalled, VoicewireError
 
@@ -188,7 +193,7 @@ class HibariEngine(Engine):
             _ = g2p.oov  # the OOV net loads lazily; load it now, not inside a request
             self._g2p[british] = g2p
         loaded = _Loaded(session=session, g2p=self._g2p[british])
-        self._run(loaded, ["Warm", "up."], 1.0)
+        self._run(loaded, ["Warm", "up."], 1.0, ())
         return loaded
 
     def _weights(self, voice_id: str, entry: dict[str, Any]) -> str:
@@ -201,15 +206,17 @@ class HibariEngine(Engine):
     def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
         loaded = self._voice(voice_id)
         try:
-            return self._run(loaded, utterance.words, utterance.speed)
+            return self._run(loaded, utterance.words, utterance.speed, utterance.phonemes)
         except (ValueError, RuntimeError, KeyError, IndexError) as exc:
             raise EngineError(f"hibari failed on voice {voice_id!r}: {exc}") from exc
 
-    def _run(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
-        ph = self._phonemize(loaded.g2p, words)
+    def _run(
+        self, loaded: _Loaded, words: Sequence[str], speed: float, phonemes: Sequence[str | None]
+    ) -> EngineAudio:
+        ph = self._phonemize(loaded.g2p, words, phonemes)
         ids = ph.ids
         if len(ids) - 2 > MAX_PHONEMES and len(words) > 1:
-            return self._run_halves(loaded, words, speed)
+            return self._run_halves(loaded, words, speed, phonemes)
         if len(ids) < 3:  # nothing but pads: hibari itself returns no audio here
             return EngineAudio(
                 samples=np.zeros(0, np.float32),
@@ -233,11 +240,13 @@ class HibariEngine(Engine):
             phonemes=ph.text,
         )
 
-    def _run_halves(self, loaded: _Loaded, words: Sequence[str], speed: float) -> EngineAudio:
+    def _run_halves(
+        self, loaded: _Loaded, words: Sequence[str], speed: float, phonemes: Sequence[str | None]
+    ) -> EngineAudio:
         """A unit too long for one call: two calls joined at a pad, spans shifted to match."""
         cut = _split_point(words)
-        first = self._run(loaded, words[:cut], speed)
-        second = self._run(loaded, words[cut:], speed)
+        first = self._run(loaded, words[:cut], speed, phonemes[:cut])
+        second = self._run(loaded, words[cut:], speed, phonemes[cut:])
         head = first.samples[: len(first.samples) - first.tail]
         shift = len(head) - second.lead
         return EngineAudio(
@@ -249,10 +258,10 @@ class HibariEngine(Engine):
             phonemes=first.phonemes + " " + second.phonemes,
         )
 
-    def _phonemize(self, g2p: Any, words: Sequence[str]) -> _Phonemes:
+    def _phonemize(self, g2p: Any, words: Sequence[str], phonemes: Sequence[str | None] = ()) -> _Phonemes:
         """Phoneme ids (with both pads) and, for each id, the input word it belongs to or leads into."""
         vocab = self._vocab_map()
-        tokens = g2p.phonemize_tokens(g2p.tokenize(" ".join(words)))
+        tokens = g2p.phonemize_tokens(g2p.tokenize(self._g2p_text(words, phonemes)))
         chars: list[tuple[str, int | None, int | None]] = []  # symbol, owner word, word it leads into
         word = 0
         last = len(words) - 1
@@ -275,6 +284,22 @@ class HibariEngine(Engine):
             text="".join(c for c, _, _ in chars),
         )
 
+    def _g2p_text(self, words: Sequence[str], phonemes: Sequence[str | None]) -> str:
+        """The words for hibari's G2P; a word with IPA becomes a ``[word](/misaki phonemes/)`` link, its
+        sentence mark after the link."""
+        if not any(p is not None for p in phonemes):
+            return " ".join(words)
+        vocab = self._vocab_map()
+        parts = []
+        for word, ipa in zip(words, phonemes, strict=True):
+            ps = None if ipa is None else to_misaki(ipa, vocab)
+            if not ps:
+                parts.append(word)
+                continue
+            core = word.rstrip(_MARKS)
+            parts.append(f"[{_link_text(core)}](/{ps}/){word[len(core):]}")
+        return " ".join(parts)
+
     def _vocab_map(self) -> dict[str, int]:
         if self._vocab is None:
             from hibari.tts import ASSETS
@@ -287,6 +312,15 @@ class HibariEngine(Engine):
         with self._lock:
             self._loaded.clear()
         self._budget.forget(self)
+
+
+_MARKS = ".,;:!?"
+
+
+def _link_text(word: str) -> str:
+    """A word as the text of a G2P link: no brackets or parentheses, never empty."""
+    text = "".join(c for c in word if c not in "[]()")
+    return text or "word"
 
 
 def _split_point(words: Sequence[str]) -> int:

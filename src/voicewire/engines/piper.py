@@ -15,6 +15,8 @@ local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``
 - Voices load on first use and count against the process's ``VoiceBudget`` (``engines.budget``):
   past it the least recently used one is unloaded. ``rescan`` picks up voices installed in or
   removed from the voices folder while the server runs.
+- Words with phonemes (``Utterance.phonemes``: IPA from a pronunciation dictionary or markup) are said
+  in the voice's espeak symbols (``engines.ipa``); the words between them are phonemized in runs.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import numpy.typing as npt
 from voicewire.engines import piper_graph
 from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, Utterance, VoiceInfo, spans_from_durations
 from voicewire.engines.budget import VoiceBudget
+from voicewire.engines.ipa import to_espeak
 from voicewire.engines.phoneme_align import assign_owners
 from voicewire.engines.piper_sessions import open_sessions, read_windows_verdict, write_windows_verdict
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
@@ -362,8 +365,11 @@ class PiperEngine(Engine):
         """The unit through the front-end (or, unsplit, the whole graph); None if nothing is spoken."""
         words, speed = utterance.words, utterance.speed
         rate = int(loaded.config["audio"]["sample_rate"])
-        phonemes, alone = self._phonemize(loaded, words)
-        owners = assign_owners(phonemes, alone)
+        if any(p is not None for p in utterance.phonemes):
+            phonemes, owners = self._phonemize_mixed(loaded, words, utterance.phonemes)
+        else:
+            phonemes, alone = self._phonemize(loaded, words)
+            owners = assign_owners(phonemes, alone)
         ids, id_owner, id_lead = _ids(phonemes, owners, loaded.id_map)
         if len(ids) <= 3:
             return None
@@ -413,6 +419,38 @@ class PiperEngine(Engine):
         if loaded.clusters:
             symbols = _merge_clusters(symbols, loaded.clusters)
         return symbols, [unicodedata.normalize("NFD", _LANG_FLAGS.sub("", a)) for a in alone]
+
+    def _phonemize_mixed(
+        self, loaded: _Loaded, words: Sequence[str], ipa: Sequence[str | None]
+    ) -> tuple[list[str], list[int | None]]:
+        """Symbols and owners of a unit where some words come with IPA: runs of other words through
+        espeak (in context within the run), the IPA in the voice's symbols, a space between."""
+        symbols: list[str] = []
+        owners: list[int | None] = []
+        english = loaded.espeak_voice.startswith("en")
+        i = 0
+        while i < len(words):
+            if symbols:
+                symbols.append(" ")
+                owners.append(None)
+            said = ipa[i]
+            if said is None:
+                j = i
+                while j < len(ipa) and ipa[j] is None:
+                    j += 1
+                run, alone = self._phonemize(loaded, words[i:j])
+                symbols += run
+                owners += [None if o is None else o + i for o in assign_owners(run, alone)]
+                i = j
+                continue
+            own = to_espeak(said, loaded.id_map, english=english)
+            if loaded.clusters:
+                own = _merge_clusters(own, loaded.clusters)
+            mark = words[i][-1:] if words[i][-1:] in ".,;:!?" else ""
+            symbols += own + ([mark] if mark else [])
+            owners += [None if s == " " else i for s in own] + ([None] if mark else [])
+            i += 1
+        return symbols, owners
 
     def close(self) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ from voicewire.config import Settings
 from voicewire.engines.catalog import Catalog
 from voicewire.runtime.admission import Admission
 from voicewire.runtime.keys import KeyChecker
+from voicewire.runtime.lexicons import Lexicons
 from voicewire.runtime.voice_reload import reload_voices_forever
 from voicewire.synthesis.pool import SynthesisPool
 
@@ -58,6 +59,7 @@ class Runtime:
             settings.synthesis_workers, policy=settings.scheduler, utilization=settings.utilization
         )
         self.keys = KeyChecker(self.store, ttl=settings.key_cache_ttl, failed_auth_limit=settings.failed_auth_limit)
+        self.lexicons = Lexicons(self.store)
         self.limiter = Limiter(self.store, ttl=settings.lease_ttl)
         self.admission = Admission(
             keys=self.keys,

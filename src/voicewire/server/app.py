@@ -17,7 +17,7 @@ from voicewire import web
 from voicewire.config import Settings
 from voicewire.exceptions import NotFound
 from voicewire.runtime.runtime import Runtime
-from voicewire.server import http, openai, openapi_doc
+from voicewire.server import dicts, http, openai, openapi_doc
 from voicewire.server.errors import error_response
 from voicewire.server.live import lightning_v4_socket, live_socket, streaming_tts_socket, unknown_socket
 from voicewire.server.metrics_http import RequestMetrics, metrics_endpoint
@@ -52,6 +52,7 @@ def create_app(runtime: Runtime) -> Starlette:
         WebSocketRoute("/waves/v1/streaming-tts/stream", streaming_tts_socket),
         WebSocketRoute("/waves/v1/lightning-v4/live", lightning_v4_socket),
         Route("/waves/v1/voice/get-all-models", http.all_models, methods=["GET"]),
+        Route("/waves/v1/pronunciation-dicts", dicts.pronunciation_dicts, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/waves/v1/health", http.health, methods=["GET"]),
         Route("/readyz", http.ready, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -92,7 +93,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
                 allow_headers=["Authorization", "Content-Type"],
                 expose_headers=["Retry-After", "X-External-Request-Id", "X-External-Session-Id"],
                 max_age=600,

@@ -24,8 +24,9 @@ MAX_BODY = 1 << 20
 logger = logging.getLogger("voicewire.server")
 
 
-async def read_json(request: Request) -> Any:
-    """The request body as JSON, refusing bodies over 1 MiB without reading them whole."""
+async def read_json(request: Request, *, expect: str = "a JSON object with 'text' and 'voice_id'") -> Any:
+    """The request body as JSON, refusing bodies over 1 MiB without reading them whole (``expect``:
+    what an empty body is told to send)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise BodyTooLarge(MAX_BODY)
@@ -38,7 +39,7 @@ async def read_json(request: Request) -> Any:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
-        raise MalformedMessage("Request body is empty; send a JSON object with 'text' and 'voice_id'.")
+        raise MalformedMessage(f"Request body is empty; send {expect}.")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:

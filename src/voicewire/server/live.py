@@ -45,6 +45,7 @@ from voicewire.server.auth import authenticate, offered_subprotocol
 from voicewire.server.common import runtime_of
 from voicewire.server.errors import error_response
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline
+from voicewire.synthesis.units import TurnReading
 
 __all__ = [
     "LiveSession",
@@ -297,15 +298,19 @@ class _Connection:
             self._pump(self._finish_turn(job.turn) if over else None)
 
     async def _start(self, turn: Turn) -> _TurnWork:
-        """A turn's first job: admission (key, drain, unit, capacity), then its pipeline."""
+        """A turn's first job: its dictionaries (read now: a change shows in the next turn), admission
+        (key, drain, unit, capacity), then its pipeline."""
         voice = self.runtime.catalog.resolve(turn.options.voice_id)
         language = voice.language(turn.options.language)
+        lexicon = await self.runtime.lexicons.resolve(self.key, turn.options.pronunciation_dicts)
+        marked = turn.meta.get("marked")  # a dialect's parsed speech markup (voicewire.text.ssml.MarkedText)
+        reading = None if lexicon is None and marked is None else TurnReading(lexicon=lexicon, marked=marked)
         log = {"event": "turn", "kind": "turn", "request_id": turn.meta.get("request_id"),
                "session_id": getattr(self.session, "session_id", None), "model": turn.meta.get("model"),
                "voice": turn.options.voice_id}  # fmt: skip
         grant = await self.runtime.admission.admit(self.key, voice, log=log)
         pipeline = TurnPipeline(self.runtime.pool, voice, turn.options, language=language, pacing=Pacing.LIVE,
-                                endpoint=self.endpoint, opened_at=turn.opened_at or None)  # fmt: skip
+                                endpoint=self.endpoint, opened_at=turn.opened_at or None, reading=reading)  # fmt: skip
         work = self.turns[turn.turn_id] = _TurnWork(turn, grant, pipeline)
         return work
 

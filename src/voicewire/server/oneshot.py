@@ -9,6 +9,7 @@ that has read everything finds the unit free for its next request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -29,7 +30,8 @@ from voicewire.server.auth import authenticate
 from voicewire.server.common import ClosingStream, read_json, runtime_of
 from voicewire.synthesis.pipeline import Pacing, TurnPipeline, speak_all
 from voicewire.synthesis.render import Rendered
-from voicewire.synthesis.units import split_text
+from voicewire.synthesis.units import TurnReading, split_text
+from voicewire.text.ssml import parse_ssml
 
 __all__ = ["OneShot", "Packaging", "speak_once"]
 
@@ -90,12 +92,16 @@ async def speak_once(
             raise TextTooLong(len(text), runtime.settings.max_text_chars)
         voice = runtime.catalog.resolve(options.voice_id)
         language = voice.language(options.language)
+        marked = await asyncio.to_thread(parse_ssml, text) if options.markup == "ssml" else None
+        lexicon = await runtime.lexicons.resolve(key, options.pronunciation_dicts)
+        reading = None if marked is None and lexicon is None else TurnReading(lexicon=lexicon, marked=marked)
         log = {"event": "request", "endpoint": endpoint, "voice": options.voice_id, **shot.log, "kind": kind}
         grant = await runtime.admission.admit(key, voice, log=log)
         grant.characters = len(text)
         pipeline = TurnPipeline(runtime.pool, voice, options, language=language, pacing=shot.packaging.pacing,
-                                endpoint=kind, opened_at=started)  # fmt: skip
-        pieces = speak_all(pipeline, split_text(text, first_unit=shot.packaging.first_unit))
+                                endpoint=kind, opened_at=started, reading=reading)  # fmt: skip
+        units = split_text(text if marked is None else marked.text, first_unit=shot.packaging.first_unit)
+        pieces = speak_all(pipeline, units)
         first = await anext(pieces)  # a failure before any byte is still a JSON error
     except Exception as exc:
         headers = {} if shot is None else shot.headers

@@ -39,7 +39,8 @@ from voicewire.engines.catalog import ResolvedVoice
 from voicewire.protocol.turn import TurnOptions
 from voicewire.synthesis.pool import SynthesisPool
 from voicewire.synthesis.render import Rendered, TurnRenderer
-from voicewire.synthesis.units import PreparedUnit, prepare
+from voicewire.synthesis.units import PreparedUnit, TurnReading, prepare
+from voicewire.text.ssml import UnitMarkup
 
 __all__ = ["BATCH_SLACK_S", "MARGIN_S", "Pacing", "TurnPipeline", "speak_all"]
 
@@ -70,11 +71,12 @@ class _Front:
 
 
 class _Pending:
-    __slots__ = ("first_word", "front", "text")
+    __slots__ = ("first_word", "front", "markup", "text")
 
-    def __init__(self, text: str, first_word: int) -> None:
+    def __init__(self, text: str, first_word: int, markup: UnitMarkup | None) -> None:
         self.text = text
         self.first_word = first_word
+        self.markup = markup
         self.front: asyncio.Future[_Front] | None = None
 
 
@@ -96,7 +98,9 @@ class TurnPipeline:
         lookahead: int = 1,
         endpoint: str = "",
         opened_at: float | None = None,
+        reading: TurnReading | None = None,
     ) -> None:
+        """``reading``: the turn's pronunciation dictionaries and speech markup, if it has any."""
         self.pool = pool
         self.voice = voice
         self.options = options
@@ -104,6 +108,7 @@ class TurnPipeline:
         self.pacing = pacing
         self.lookahead = lookahead
         self.endpoint = endpoint
+        self.reading = reading
         self.opened_at = time.monotonic() if opened_at is None else opened_at
         self.renderer = TurnRenderer(
             options.output_format, options.sample_rate, word_timestamps=options.word_timestamps
@@ -124,7 +129,8 @@ class TurnPipeline:
     def add(self, text: str, first_word: int) -> None:
         """Queue the next unit of the turn (``first_word``: how many client words of the turn came
         before it). Its preparation and engine call start at once if within the lookahead."""
-        self._pending.append(_Pending(text, first_word))
+        markup = None if self.reading is None else self.reading.markup_of(text)
+        self._pending.append(_Pending(text, first_word, markup))
         self._had_text = self._had_text or bool(text.strip())
         self._top_up()
 
@@ -220,9 +226,10 @@ class TurnPipeline:
     # -- internals -----------------------------------------------------------------------------------
     async def _front(self, pending: _Pending) -> _Front:
         voice, speed, language = self.voice, self.options.speed, self.language
+        lexicon = None if self.reading is None else self.reading.lexicon
 
         def work() -> _Front:
-            unit = prepare(pending.text, pending.first_word, language=language)
+            unit = prepare(pending.text, pending.first_word, language=language, lexicon=lexicon, markup=pending.markup)
             if not unit.speakable:
                 silent = EngineAudio(samples=np.zeros(0, np.float32), sample_rate=voice.info.sample_rate, word_spans=())
                 return _Front(unit, UnitStream.whole(silent))

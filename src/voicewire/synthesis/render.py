@@ -7,7 +7,9 @@ Pure (no I/O). For every unit it
    above -50 dBFS, less a 3 ms pre-roll), not at the pad boundary;
 2. sets the pause after the unit from its last punctuation: a sentence end, a clause, or nothing
    (a unit cut in mid-phrase). Models end every call with 25-450 ms of near-silence whatever the
-   text, so without this a clause-sized first unit would leave a long hole mid-sentence;
+   text, so without this a clause-sized first unit would leave a long hole mid-sentence. Speech
+   markup may set the pause instead (a ``<break>``: ``PreparedUnit.pause``), or ask for silence
+   before the unit (``PreparedUnit.lead``);
 3. fades 3 ms in and out at every cut so joins cannot click (the cuts sit in near-silence anyway);
 4. resamples with one stateful resampler per turn and encodes with one encoder per turn, so the
    payloads of a turn concatenate into one valid stream (one WAV header, one MPEG stream);
@@ -111,6 +113,7 @@ class TurnRenderer:
         self._elapsed = 0  # samples at the source rate already rendered in this turn
         self._started = False
         self._unit: _OpenUnit | None = None
+        self._lead = Rendered(b"")  # encoded silence before the open unit, not yet handed out
 
     @property
     def seconds(self) -> float:
@@ -144,12 +147,18 @@ class TurnRenderer:
         for spoken, (a, b) in zip(unit.spoken, stream.word_spans, strict=True):
             if spoken.source is not None:
                 spans[spoken.source].extend((a, b))
+        if unit.lead > 0:  # silence before the unit (markup that opens with a break): it goes out first
+            lead = round(unit.lead * stream.sample_rate)
+            resampled = self._resampler.process(np.zeros(lead, np.float32))
+            self._lead += Rendered(self._encode(resampled), (), resampled.size / self.sample_rate)
+            self._elapsed += lead
+        pause = pause_after(unit.text) if unit.pause is None else unit.pause
         self._unit = _OpenUnit(
             unit=unit,
             rate=stream.sample_rate,
             spans=[(min(sp), max(sp)) if sp else None for sp in spans],
             samples=np.zeros(stream.length, np.float32),
-            pause=round(pause_after(unit.text) * stream.sample_rate),
+            pause=round(pause * stream.sample_rate),
             base=self._elapsed,
         )
 
@@ -196,8 +205,9 @@ class TurnRenderer:
         ``length`` are lower bounds too: only samples before ``stop - fade`` and timings within
         ``length`` are final.
         """
+        lead, self._lead = self._lead, Rendered(b"")
         if u.first_loud is None and not final:
-            return Rendered(b"")
+            return lead
         full_fade = round(FADE_S * u.rate)
         if u.first_loud is None:  # silent throughout: nothing to play
             start = stop = len(u.samples)
@@ -224,7 +234,7 @@ class TurnRenderer:
             self._elapsed += length
         assert self._resampler is not None
         resampled = self._resampler.process(piece)
-        return Rendered(self._encode(resampled), words, resampled.size / self.sample_rate)
+        return lead + Rendered(self._encode(resampled), words, resampled.size / self.sample_rate)
 
     def silence(self, seconds: float) -> Rendered:
         """``seconds`` of silence in the turn's format (a turn with text but nothing speakable still

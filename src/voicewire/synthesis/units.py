@@ -1,4 +1,8 @@
-"""A unit of text ready for an engine: its client words, its spoken form, and where it sits in the turn."""
+"""A unit of text ready for an engine: its client words, its spoken form, and where it sits in the turn.
+
+A turn's pronunciation dictionaries and speech markup (``TurnReading``) shape how its units are read:
+``prepare`` applies them on a synthesis worker, unit by unit.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,16 @@ from dataclasses import dataclass
 
 from voicewire.engines.base import Utterance
 from voicewire.text.chunker import split_units
-from voicewire.text.normalize import SpokenWord, to_spoken
+from voicewire.text.lexicon import Lexicon
+from voicewire.text.normalize import SpokenWord
+from voicewire.text.reading import read
+from voicewire.text.ssml import MarkedText, UnitMarkup
 from voicewire.text.words import client_words
 
-__all__ = ["PreparedUnit", "prepare", "prepare_all", "split_text"]
+__all__ = ["MAX_SPEED", "MIN_SPEED", "PreparedUnit", "TurnReading", "prepare", "prepare_all", "split_text"]
+
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+"""The engines' speed range: a markup rate times the turn's speed is held within it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +34,15 @@ class PreparedUnit:
     """Turn-level index of ``client_words[0]``."""
     language: str = "en-US"
     """BCP 47 tag the unit is read in."""
+    phonemes: tuple[str | None, ...] = ()
+    """Per spoken word, IPA to say instead of it (a dictionary or markup chose it) or None; empty
+    when no word has any."""
+    pause: float | None = None
+    """Seconds of silence after the unit that markup asks for (None: from its punctuation)."""
+    lead: float = 0.0
+    """Seconds of silence before the unit (markup that opens with a break)."""
+    rate: float = 1.0
+    """Multiplies the turn's speed (markup's ``<prosody rate>``)."""
 
     @property
     def words(self) -> list[str]:
@@ -35,12 +54,63 @@ class PreparedUnit:
         return bool(self.spoken)
 
     def utterance(self, speed: float) -> Utterance:
-        return Utterance(words=tuple(self.words), language=self.language, speed=speed)
+        speed = min(MAX_SPEED, max(MIN_SPEED, speed * self.rate))
+        return Utterance(words=tuple(self.words), language=self.language, speed=speed, phonemes=self.phonemes)
 
 
-def prepare(text: str, first_word: int = 0, *, language: str = "en-US") -> PreparedUnit:
-    """The spoken form of one unit of a turn read in ``language``. Pure; runs on a synthesis worker."""
-    return PreparedUnit(text, tuple(client_words(text)), tuple(to_spoken(text)), first_word, language)
+def prepare(
+    text: str,
+    first_word: int = 0,
+    *,
+    language: str = "en-US",
+    lexicon: Lexicon | None = None,
+    markup: UnitMarkup | None = None,
+) -> PreparedUnit:
+    """The spoken form of one unit of a turn read in ``language``. Pure; runs on a synthesis worker.
+
+    ``markup`` (this unit's share of the turn's speech markup) fixes the reading of its spans first;
+    ``lexicon`` matches in the rest, before numbers and abbreviations are read.
+    """
+    fixed = list(markup.fixed) if markup is not None else []
+    if lexicon is not None and len(lexicon):
+        marked = list(fixed)
+        fixed += [r for r in lexicon.readings(text) if not any(r.overlaps(m) for m in marked)]
+    spoken, phonemes = read(text, fixed)
+    return PreparedUnit(
+        text,
+        tuple(client_words(text)),
+        tuple(spoken),
+        first_word,
+        language,
+        phonemes=tuple(phonemes) if any(p is not None for p in phonemes) else (),
+        pause=None if markup is None else markup.pause,
+        lead=0.0 if markup is None else markup.lead,
+        rate=1.0 if markup is None else markup.rate,
+    )
+
+
+class TurnReading:
+    """A turn's pronunciation dictionaries (``lexicon``) and parsed speech markup (``marked``), handed to
+    its units in the order they are spoken: ``markup_of`` each unit's text once, in order.
+
+    The units of a marked turn are cut from ``marked.text`` (by ``split_text`` or a live chunker), so
+    each is found where the one before it ended.
+    """
+
+    def __init__(self, *, lexicon: Lexicon | None = None, marked: MarkedText | None = None) -> None:
+        self.lexicon = lexicon
+        self.marked = marked
+        self._cursor = 0
+
+    def markup_of(self, unit: str) -> UnitMarkup | None:
+        """The markup of the turn's next unit (None for a turn without markup)."""
+        if self.marked is None:
+            return None
+        start = self.marked.locate(unit, self._cursor)
+        if start < 0:  # not cut from the marked text: read it plain
+            return None
+        self._cursor = start + len(unit)
+        return self.marked.unit(start, self._cursor)
 
 
 def prepare_all(units: Iterable[str], first_word: int = 0, *, language: str = "en-US") -> Iterator[PreparedUnit]:

@@ -470,3 +470,48 @@ def test_a_bad_cancel_request_is_an_error_frame() -> None:
     s.receive_text(json.dumps({"context_id": "x", "cancel_request": "yes"}), 0.0)
     [frame] = s.frames_to_send()
     assert frame["status"] == "error" and "'cancel_request'" in frame["message"]
+
+
+# -- speech markup and dictionaries per turn -------------------------------------------------------------
+
+
+def test_a_markup_turn_is_held_until_it_closes_then_spoken_from_its_text() -> None:
+    s = make()
+    send(s, text='<speak>Wait <break time="700ms"/> for', markup="ssml", **{"continue": True})
+    send(s, text=' <say-as interpret-as="characters">it</say-as>.</speak>', **{"continue": True})
+    assert s.sequencer.jobs_to_run() == [] and s.frames_to_send() == []  # nothing before the close
+    send(s, text="", flush=True)
+    jobs = s.sequencer.jobs_to_run()
+    assert [j.text for j in jobs if isinstance(j, SpeakUnit)] == ["Wait", "for it."]
+    marked = jobs[0].turn.meta["marked"]
+    assert marked.text == "Wait\nfor it." and marked.pauses == {4: 0.7}
+    run_jobs(s, jobs)
+    assert statuses(s.frames_to_send()).count("complete") == 1
+
+
+def test_malformed_markup_is_one_error_and_the_next_turn_works() -> None:
+    s = make()
+    send(s, text="<speak>Hello <b>there</speak>", markup="ssml")
+    frames = s.frames_to_send()
+    assert statuses(frames) == ["error"] and frames[0]["code"] == "invalid_markup"
+    assert "(character 21): </speak> closes <b>" in frames[0]["message"] and s.sequencer.jobs_to_run() == []
+    send(s, text="Plain <b> text.")  # the next turn has no markup: "<b>" is just text
+    assert [j.text for j in s.sequencer.jobs_to_run() if isinstance(j, SpeakUnit)] == ["Plain <b> text."]
+
+
+def test_a_markup_turn_over_the_limit_is_refused() -> None:
+    s = make(max_turn_chars=40)
+    send(s, text="<speak>" + "word " * 6, markup="ssml", **{"continue": True})
+    send(s, text="word " * 6 + "</speak>", **{"continue": True})
+    frames = s.frames_to_send()
+    assert statuses(frames) == ["error"] and frames[0]["code"] == "text_too_long"
+
+
+def test_dictionaries_are_named_per_turn() -> None:
+    s = make()
+    send(s, text="First turn.", pronunciation_dicts=["pd1", "pd2"])
+    send(s, text="Second turn.")
+    turns = [j.turn for j in s.sequencer.jobs_to_run() if isinstance(j, SpeakUnit)]
+    assert [t.options.pronunciation_dicts for t in turns] == [("pd1", "pd2"), ()]
+    send(s, text="Bad.", pronunciation_dicts="pd1")
+    assert s.frames_to_send()[-1]["code"] == "invalid_field"

@@ -24,6 +24,9 @@ Pipecat sends each sentence of a context without the space before it, so when a 
 context starts with a capital right after a sentence's final mark, a space joins them (LLM tokens
 carry their own spaces and are joined as they come). Messages without
 ``context_id`` behave as they always did.
+
+A turn opened with ``"markup": "ssml"`` is held until it closes, then parsed whole (markup cut into
+pieces cannot be read piece by piece) and spoken; malformed markup gets one ``error`` frame.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from voicewire.dialects.waves.frames import (
@@ -44,7 +47,7 @@ from voicewire.dialects.waves.frames import (
     word_frame,
 )
 from voicewire.dialects.waves.request import VoiceSettings, check_nesting, read_id, read_settings
-from voicewire.exceptions import InvalidField, MalformedMessage, VoicewireError
+from voicewire.exceptions import InvalidField, MalformedMessage, TextTooLong, VoicewireError
 from voicewire.protocol.jsontext import to_json
 from voicewire.protocol.sequencer import (
     Event,
@@ -56,6 +59,7 @@ from voicewire.protocol.sequencer import (
     TurnSequencer,
 )
 from voicewire.protocol.turn import TurnOptions
+from voicewire.text.ssml import parse_ssml
 
 __all__ = ["MAX_FRAME_BYTES", "WavesLiveSession"]
 
@@ -82,6 +86,7 @@ class WavesLiveSession:
         self._check_voice = check_voice
         self._new_request_id = new_request_id or (lambda: f"task_{uuid.uuid4().hex}")
         self._ended: dict[str | None, bool] = {}  # per context: its last fragment ended a sentence
+        self._markup: dict[str | None, _MarkupTurn] = {}  # per context: a markup turn held until it closes
 
     # -- client frames -------------------------------------------------------------------------------
     def receive_text(self, data: str, now: float) -> None:
@@ -114,8 +119,9 @@ class WavesLiveSession:
             if _cancels(obj):
                 self.sequencer.cancel(now, context)
                 self._ended.pop(context, None)
+                self._markup.pop(context, None)
                 return
-            opening = not self.sequencer.is_open(context)
+            opening = not self.sequencer.is_open(context) and context not in self._markup
             message = _LiveMessage.parse(obj, needs_voice=opening)
             if opening and message.text.strip() and self._check_voice is not None:
                 assert message.settings is not None
@@ -128,6 +134,9 @@ class WavesLiveSession:
             return  # a keepalive (the idle timer was reset above)
         if opening and not text.strip() and not message.flush:
             return  # nothing to open a turn with; a flush with nothing open still answers complete
+        if context in self._markup or (opening and message.settings is not None and message.settings.options.markup):
+            self._hold_markup(message, context, now)
+            return
         if context is not None:
             text = self._joined(context, text)
         self.sequencer.add_text(
@@ -177,6 +186,27 @@ class WavesLiveSession:
         return [error_frame(timeout_message(event.seconds), "timeout")]
 
     # -- internals -----------------------------------------------------------------------------------
+    def _hold_markup(self, message: _LiveMessage, context: str | None, now: float) -> None:
+        """Text of a markup turn: kept until the turn closes, then parsed and spoken as one text."""
+        held = self._markup.setdefault(context, _MarkupTurn(message))
+        held.parts.append(message.text)
+        held.size += len(message.text)
+        if held.size > self.sequencer.max_turn_chars:
+            del self._markup[context]
+            self._problem(TextTooLong(held.size, self.sequencer.max_turn_chars, "turn"))
+            return
+        if not message.closes:
+            return
+        del self._markup[context]
+        try:
+            marked = parse_ssml("".join(held.parts))
+        except VoicewireError as exc:
+            self._problem(exc)
+            return
+        assert held.opening.settings is not None
+        self.sequencer.add_text(now, marked.text, context=context, options=held.opening.settings.options,
+                                meta={**self._meta(held.opening, context), "marked": marked}, close=True)  # fmt: skip
+
     def _problem(self, error: VoicewireError) -> None:
         self.sequencer.problem(error)
 
@@ -225,6 +255,13 @@ def _cancels(obj: Any) -> bool:
 
 def _ids(turn: Turn) -> tuple[str, Mapping[str, str]]:
     return str(turn.meta.get("request_id", "")), turn.meta.get("ids", {})
+
+
+@dataclass
+class _MarkupTurn:
+    opening: _LiveMessage
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
 
 
 @dataclass(frozen=True)

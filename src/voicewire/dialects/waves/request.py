@@ -4,7 +4,8 @@ the CLI.
 Pure: takes the decoded JSON object, gives a validated ``WavesRequest`` (the turn's ``TurnOptions``
 plus what only Waves knows: the model, the ids to echo) or raises ``InvalidField`` naming the field,
 the value and what is allowed. ``null`` means absent; unknown fields are ignored (the official SDK
-and third-party clients send extras such as ``similarity``).
+and third-party clients send extras such as ``similarity``). ``pronunciation_dicts`` and ``markup`` are
+read as ``voicewire.dialects.turn_fields`` says.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from voicewire.audio.formats import (
     MP3_SAMPLE_RATES,
     canonical_format,
 )
+from voicewire.dialects.turn_fields import read_markup, read_pronunciation_dicts
 from voicewire.exceptions import InvalidField, MalformedMessage
 from voicewire.protocol.jsontext import MAX_NESTING, check_nesting
 from voicewire.protocol.turn import TurnOptions, TurnRequest
@@ -160,6 +162,8 @@ def read_settings(body: Mapping[str, Any], *, require_voice: bool = True) -> Voi
         language="auto" if language is None else language.strip().lower(),
         output_format=fmt,
         word_timestamps=bool(word_timestamps),
+        pronunciation_dicts=read_pronunciation_dicts(body.get("pronunciation_dicts")),
+        markup=read_markup(body.get("markup")),
     )
     return VoiceSettings(options=options, model=model)
 
