@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import json
 import os
 import pwd
@@ -275,7 +276,7 @@ def test_sse_frames_are_not_buffered(cluster: Cluster) -> None:
     """
     assert 250 < len(LONG_SENTENCE) < 300  # one unit: the chunker cuts sentences over 300 characters
     text = "Hello there. " + " ".join([LONG_SENTENCE] * 2)
-    body = {"text": text, "voice_id": "magnus", "sample_rate": 8000, "output_format": "mulaw"}  # 1 frame/sentence
+    body = {"text": text, "voice_id": "magnus", "sample_rate": 8000, "output_format": "mulaw"}
     arrivals: list[float] = []
     frames: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -287,11 +288,15 @@ def test_sse_frames_are_not_buffered(cluster: Cluster) -> None:
                 frames.append(json.loads(line.removeprefix("data: ")))
     statuses = [f["status"] for f in frames]
     assert statuses.count("complete") == 1 and statuses[-1] == "complete" and statuses.count("chunk") >= 4
-    samples, _ = decode(b"".join(base64.b64decode(f["data"]["audio"]) for f in frames if f["status"] == "chunk"),
-                        "mulaw", 8000)  # fmt: skip
+    chunks = [base64.b64decode(f["data"]["audio"]) for f in frames if f["status"] == "chunk"]
+    samples, _ = decode(b"".join(chunks), "mulaw", 8000)
     assert samples.size / 8000 > 20 and rms_db(samples) > -35
-    first, second, last = arrivals[0], arrivals[1], arrivals[-1]
-    assert second - first > 0.25, f"frames at {arrivals[:3]} s: the first was held back until the second came"
+    # mulaw at 8 kHz: one byte per sample. "Hello there." is under 2 s; the first frame past 2 s of
+    # audio belongs to the long sentence, made well after the first sentence's frames went out.
+    heard = itertools.accumulate(len(c) / 8000 for c in chunks)
+    later = next(i for i, seconds in enumerate(heard) if seconds > 2.0)
+    first, second, last = arrivals[0], arrivals[later], arrivals[-1]
+    assert second - first > 0.25, f"frames at {arrivals[: later + 1]} s: the first sentence was held back"
     assert first < 0.25 * last, f"the first frame came at {first:.2f} s, the last at {last:.2f} s: buffered"
 
 

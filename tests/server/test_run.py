@@ -82,7 +82,7 @@ def test_sigterm_lets_the_running_turn_finish_then_closes_with_1001(tmp_path: Pa
             time.sleep(0.3)
             assert refused(server), "a stopping server must not accept new connections"
             while frames[-1]["status"] not in ("complete", "error"):
-                time.sleep(0.05)  # a slow reader: the turn's audio is still going out
+                time.sleep(0.02)  # a slow reader (about 50 frames of 0.1 s per second): audio still going out
                 frames.append(json.loads(ws.recv(timeout=20)))
             assert frames[-1]["status"] == "complete" and len(frames) > 10
             with pytest.raises(websockets.exceptions.ConnectionClosed):

@@ -112,7 +112,7 @@ class Runtime:
         """Load the configured voices on worker threads, so first requests do not pay for it."""
         for voice_id in self.settings.preload:
             try:
-                await self.pool.load(self.catalog.resolve(voice_id))
+                await self.pool.load(self.catalog.resolve(voice_id), warm=True)
             except Exception as exc:  # a voice that cannot load must not stop the server
                 logger.warning("! could not preload voice %r: %s", voice_id, exc)
         self.ready = True

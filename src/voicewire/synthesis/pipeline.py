@@ -50,9 +50,18 @@ BATCH_SLACK_S = 5.0
 """How long a batch turn's work gives way to live streams."""
 BLOCKS_AHEAD = 2
 """Blocks of a unit decoded at once: the next one is made while this one is heard."""
+BLOCK_AHEAD_S = 0.2
+"""A block decoded ahead is due this long after the turn's next audio (so the render of the block
+before it, which is due now, goes first)."""
 FRAME_S = 0.1
 """Audio per piece: the renderer takes an engine's block in slices of this many seconds, so pieces
 are small enough to be paced out evenly (``protocol.sequencer``) while the next ones are made."""
+CHARS_PER_S = 15.0
+"""Characters of text per second of speech (English at speed 1 reads 14-16): to estimate when a unit
+queued behind others will be heard."""
+LOOKAHEAD_SHARE = 0.5
+"""A lookahead front is due after this share of the estimated audio before it has played: early
+enough for a voice that speaks fast, late enough to let the audio before it be made first."""
 SILENT_TURN_S = 0.02
 """Silence given to a turn with text but nothing speakable in it."""
 
@@ -118,6 +127,7 @@ class TurnPipeline:
         self._pending: deque[_Pending] = deque()
         self._playing_since: float | None = None
         self._had_text = False
+        self._rendering = False  # a unit's blocks are being made
         self._engine = voice.engine.name
 
     @property
@@ -135,9 +145,16 @@ class TurnPipeline:
         self._top_up()
 
     def _top_up(self) -> None:
-        for pending in islice(self._pending, self.lookahead + 1):
+        """Start the fronts of the next units: only the first one until the turn's first audio is
+        made (a worker that took a later unit's front could not give it back to the first unit's
+        blocks), then ``lookahead`` more."""
+        heard_before = 0.0  # about how long the units ahead of this one will play
+        started = self._playing_since is not None
+        ahead = self.lookahead + 1 if started else (0 if self._rendering else 1)
+        for pending in islice(self._pending, ahead):
             if pending.front is None:
-                pending.front = asyncio.ensure_future(self._front(pending))
+                pending.front = asyncio.ensure_future(self._front(pending, later=heard_before))
+            heard_before += len(pending.text) / CHARS_PER_S
 
     # -- output --------------------------------------------------------------------------------------
     async def next_unit(self) -> AsyncIterator[Rendered]:
@@ -151,9 +168,10 @@ class TurnPipeline:
             raise RuntimeError("No unit is queued; call add() first.")
         pending = self._pending[0]
         if pending.front is None:
-            pending.front = asyncio.ensure_future(self._front(pending))
+            pending.front = asyncio.ensure_future(self._front(pending, later=0.0))
         front = await pending.front
         self._pending.popleft()
+        self._rendering = True
         self._top_up()
         stream, renderer, unit = front.stream, self.renderer, front.unit
         frame = max(1, round(FRAME_S * stream.sample_rate))
@@ -162,10 +180,15 @@ class TurnPipeline:
         begun = False
 
         def decode_ahead() -> None:  # this block and the next, on two workers at once
-            while makers and len(ahead) < BLOCKS_AHEAD:
+            # Until the first audio is out, one block at a time: a worker busy with the next block
+            # could not take the first one's render (measured: 50 ms later first audio for Piper).
+            limit = 1 if self._playing_since is None else BLOCKS_AHEAD
+            while makers and len(ahead) < limit:
                 make = makers.pop(0)
+                # A block after the one to be heard next is due after it: rendering that one first.
+                deadline = self._deadline() + (BLOCK_AHEAD_S if ahead else 0.0)
                 ahead.append(asyncio.ensure_future(
-                    self.pool.run(self._engine, make, deadline=self._deadline(), audio_s=lambda _: 0.0)
+                    self.pool.run(self._engine, make, deadline=deadline, audio_s=lambda _: 0.0)
                 ))  # fmt: skip
 
         def render(block: Samples, last: bool) -> list[Rendered]:
@@ -183,17 +206,19 @@ class TurnPipeline:
             decode_ahead()
             while ahead:
                 block = await ahead.popleft()
-                decode_ahead()
-                last = not ahead
+                last = not ahead and not makers
                 dry_at = self._runs_dry_at()
-                pieces = await self.pool.run(
+                rendered = asyncio.ensure_future(self.pool.run(
                     self._engine, partial(render, block, last), deadline=self._deadline(),
                     audio_s=partial(_audio_seconds, len(block) / rate),
-                )  # fmt: skip
+                ))  # fmt: skip
+                decode_ahead()  # after the render is queued: a free worker takes the render first
+                pieces = await rendered
                 for piece in pieces:
                     self._played(piece.audio, dry_at)
                     yield piece
         finally:
+            self._rendering = False
             for pending_block in ahead:
                 pending_block.cancel()
             for pending_block in ahead:
@@ -224,7 +249,11 @@ class TurnPipeline:
                 await front
 
     # -- internals -----------------------------------------------------------------------------------
-    async def _front(self, pending: _Pending) -> _Front:
+    async def _front(self, pending: _Pending, *, later: float) -> _Front:
+        """``later``: seconds of audio that play before this unit's (estimated from the text): its
+        front is due that much after the turn's next audio, so a lookahead front never runs before
+        the blocks of the unit that is to be heard first (measured: with one worker, the next long
+        sentence's front ran first and held a short first sentence's audio back by 150-300 ms)."""
         voice, speed, language = self.voice, self.options.speed, self.language
         lexicon = None if self.reading is None else self.reading.lexicon
 
@@ -235,7 +264,8 @@ class TurnPipeline:
                 return _Front(unit, UnitStream.whole(silent))
             return _Front(unit, voice.engine.synthesize_blocks(voice.info.voice_id, unit.utterance(speed)))
 
-        return await self.pool.run(self._engine, work, deadline=self._deadline(), audio_s=lambda _: 0.0)
+        deadline = self._deadline() + LOOKAHEAD_SHARE * later
+        return await self.pool.run(self._engine, work, deadline=deadline, audio_s=lambda _: 0.0)
 
     def _deadline(self) -> float:
         now = time.monotonic()
@@ -261,6 +291,7 @@ class TurnPipeline:
             self._playing_since = now
             self.first_audio = max(0.0, now - self.opened_at)
             metrics.FIRST_AUDIO.labels(self._engine, self.endpoint).observe(self.first_audio)
+            self._top_up()  # the first audio is out: the lookahead may start
         elif runs_dry_at is not None and now > runs_dry_at:
             metrics.UNDERRUNS.labels(self._engine).inc()
 
