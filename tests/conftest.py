@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from support.kokoro_voices import install_voices
 from voicewire.engines.hibari import HibariEngine
+from voicewire.engines.kokoro import KokoroEngine
 from voicewire.engines.piper import PiperEngine
+
+KOKORO_VOICES = ("af_heart", "ef_dora", "ff_siwis", "if_sara", "pf_dora", "zf_xiaobei", "hf_alpha")
+"""One official Kokoro voice per language that does not ship in a wheel (Japanese ones do)."""
 
 
 @pytest.fixture(scope="session")
@@ -28,5 +33,19 @@ def hibari_engine() -> Iterator[HibariEngine]:
 def piper_engine(engine_cache: Path) -> Iterator[PiperEngine]:
     engine = PiperEngine(cache_dir=engine_cache)
     engine.load("joe")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def kokoro_voices(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A voices folder (``<home>/voices/kokoro`` layout) with ``KOKORO_VOICES`` from kokoro-js."""
+    return install_voices(KOKORO_VOICES, tmp_path_factory.mktemp("kokoro-voices"), tmp_path_factory.mktemp("npm"))
+
+
+@pytest.fixture(scope="session")
+def kokoro_engine(kokoro_voices: Path) -> Iterator[KokoroEngine]:
+    engine = KokoroEngine(threads=2, voices_dir=kokoro_voices)
+    engine.load("jf_alpha")
     yield engine
     engine.close()

@@ -272,14 +272,18 @@ bench.add_command(bench_voices)
 @click.option("--json", "as_json", is_flag=True)
 def bench_engines(threads: str, as_json: bool) -> None:
     """Real-time factor of each engine (sequential, one stream) and first-clause latency."""
+    from voicewire.bench.corpus import JA_CLAUSE, JA_SENTENCES
     from voicewire.bench.engines import bench_engine
     from voicewire.engines.hibari import HibariEngine
+    from voicewire.engines.kokoro import KokoroEngine
     from voicewire.engines.piper import PiperEngine
 
+    japanese = {"sentences": JA_SENTENCES, "clause": JA_CLAUSE, "language": "ja-JP", "rounds": 1, "clause_rounds": 7}
     rows = []
     for n in (int(t) for t in threads.split(",")):
-        for engine, voice in ((HibariEngine(threads=n), "heart"), (PiperEngine(threads=n), "joe")):
-            rows.append({"threads": n, **bench_engine(engine, voice)})
+        for engine, voice, kwargs in ((HibariEngine(threads=n), "heart", {}), (PiperEngine(threads=n), "joe", {}),
+                                      (KokoroEngine(threads=n), "jf_alpha", japanese)):  # fmt: skip
+            rows.append({"threads": n, **bench_engine(engine, voice, **kwargs)})  # type: ignore[arg-type]
             engine.close()
     _print_rows(rows, as_json)
 

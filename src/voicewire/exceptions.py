@@ -120,7 +120,7 @@ class UnknownVoice(RequestError):
         listing: str = "The full catalog is at GET /waves/v1/lightning-v3.1/get_voices (or `voicewire voices`).",
     ) -> None:
         """``field`` and ``listing`` let a dialect name its own field and where its clients find the voices."""
-        near = ", ".join(sorted(suggestions)[:8])
+        near = ", ".join(list(suggestions)[:8])  # in the caller's order: the catalog puts the likeliest first
         hint = f" Voices here include: {near}." if near else ""
         super().__init__(
             f"Field {field!r} has value {_show(voice_id)}, which is no voice of this server.{hint} {listing}"

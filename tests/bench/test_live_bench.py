@@ -136,3 +136,11 @@ def test_the_largest_gap_between_audio_frames_after_the_first() -> None:
     summary = summarize([turn, TurnResult(ttfa_ms=10.0, first_chunk_ms=5.0, lead_silence_ms=5.0, total_ms=900.0,
                                           audio_ms=2000.0, chunks=2, chunk_arrivals_ms=(5.0, 65.0))])  # fmt: skip
     assert (summary["max_gap_ms_p50"], summary["max_gap_ms_max"]) == (150.0, 240.0)
+
+
+def test_japanese_words_go_as_voicewire_cuts_them_with_no_space() -> None:
+    from voicewire.bench.live import _messages
+
+    messages = _messages("今日は公園を散歩しました。", "jf_alpha", "words", 24000, "pcm")
+    assert [m["text"] for m in messages] == ["今日は", "公園を", "散歩しました。", ""]
+    assert messages[-1] == {"text": "", "flush": True}

@@ -15,10 +15,12 @@ from voicewire.exceptions import UnknownVoice
 SENTENCE = "The birch canoe slid on the smooth planks, and the crowd cheered loudly.".split()
 
 
-@pytest.fixture(params=["hibari", "piper"])
+@pytest.fixture(params=["hibari", "piper", "kokoro"])
 def engine_and_voice(request: pytest.FixtureRequest) -> tuple[Engine, str]:
     if request.param == "hibari":
         return request.getfixturevalue("hibari_engine"), "heart"
+    if request.param == "kokoro":
+        return request.getfixturevalue("kokoro_engine"), "af_heart"
     return request.getfixturevalue("piper_engine"), "joe"
 
 
@@ -32,7 +34,10 @@ def test_voices_are_described(engine_and_voice: tuple[Engine, str]) -> None:
     info = infos[voice]
     assert info.engine == engine.name and info.installed
     assert info.language.startswith("en") and info.sample_rate in (22050, 24000)
-    assert info.languages == (info.language,)
+    if engine.name == "kokoro":  # one model for nine languages: every voice speaks them all, its own first
+        assert info.languages[0] == "en-US" and len(set(info.languages)) == 9
+    else:
+        assert info.languages == (info.language,)
 
 
 def test_synthesis_gives_audio_and_a_span_per_word(engine_and_voice: tuple[Engine, str]) -> None:
@@ -123,8 +128,11 @@ def test_safe_from_several_threads(engine_and_voice: tuple[Engine, str]) -> None
 
 def test_loading_is_lazy() -> None:
     from voicewire.engines.hibari import HibariEngine
+    from voicewire.engines.kokoro import KokoroEngine
     from voicewire.engines.piper import PiperEngine
 
     for engine in (HibariEngine(), PiperEngine()):
         assert engine._loaded == {}  # constructing reads catalogs only
         assert engine.voices()
+    kokoro = KokoroEngine()
+    assert kokoro.voices() and kokoro._model is None and kokoro._styles == {}

@@ -81,12 +81,11 @@ def test_legacy_alias(server: RunningServer) -> None:
     assert r.status_code == 200 and r.content[:4] == b"RIFF"
 
 
-def test_nothing_speakable_is_an_empty_valid_body(server: RunningServer) -> None:
+def test_nothing_speakable_is_refused(server: RunningServer) -> None:
+    """Issue 13: text that is empty once normalized is a clear 400 (it was an empty 200 body)."""
     r = httpx.post(server.url + "/waves/v1/tts", headers=server.headers,
                    json={"text": "🙂 ... !!", "voice_id": "heart", "output_format": "wav"})  # fmt: skip
-    assert r.status_code == 200
-    samples, _ = decode(r.content, "wav", 44100)
-    assert samples.size == 0
+    assert r.status_code == 400 and "text" in r.json()["error"] and "nothing is left to say" in r.json()["error"]
 
 
 def test_voice_catalogs(client: SmallestAI) -> None:

@@ -1,8 +1,18 @@
-"""prepare with a turn's dictionaries and markup; TurnReading hands each unit its share of the markup."""
+"""Preparing a unit: in a turn's reading (its language, detected per unit for a multilingual voice
+with ``auto``, the language of its numbers, math notation), with its dictionaries and markup
+(``TurnReading`` hands each unit its share of the markup)."""
 
 from __future__ import annotations
 
-from voicewire.synthesis.units import TurnReading, prepare, split_text
+from collections.abc import Sequence
+
+import pytest
+
+from voicewire.engines.base import Engine, EngineAudio, Utterance, VoiceInfo
+from voicewire.engines.catalog import Catalog
+from voicewire.exceptions import InvalidField
+from voicewire.protocol.turn import TurnOptions
+from voicewire.synthesis.units import LanguageReading, TurnReading, prepare, split_text
 from voicewire.text.lexicon import Lexicon, LexiconEntry
 from voicewire.text.ssml import UnitMarkup, parse_ssml
 
@@ -52,3 +62,63 @@ def test_turn_reading_follows_the_units_in_order() -> None:
 def test_turn_reading_without_markup_or_with_text_from_elsewhere() -> None:
     assert TurnReading(lexicon=Lexicon([])).markup_of("anything") is None
     assert TurnReading(marked=parse_ssml("one two")).markup_of("three") is None
+
+
+KOKORO_LIKE = ("ja-JP", "en-US", "es-ES", "hi-IN", "zh-CN")
+
+
+class _Silent(Engine):
+    """Voices only: these tests never synthesize."""
+
+    name = "silent"
+    sample_rate = 24000
+
+    def voices(self) -> Sequence[VoiceInfo]:
+        def info(voice_id: str, languages: tuple[str, ...]) -> VoiceInfo:
+            return VoiceInfo(voice_id=voice_id, engine=self.name, display_name=voice_id, languages=languages,
+                             sample_rate=24000)  # fmt: skip
+
+        return [info("multi", KOKORO_LIKE), info("english", ("en-US",))]
+
+    def load(self, voice_id: str) -> None:
+        raise AssertionError("not used")
+
+    def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
+        raise AssertionError("not used")
+
+
+CATALOG = Catalog([_Silent()], {})
+
+
+def reading(voice_id: str, **options: object) -> LanguageReading:
+    voice = CATALOG.resolve(voice_id)
+    turn = TurnOptions(voice_id=voice_id, **options)  # type: ignore[arg-type]
+    return LanguageReading.of(voice, turn, voice.language(turn.language))
+
+
+def test_auto_with_a_multilingual_voice_detects_each_unit() -> None:
+    r = reading("multi")
+    assert r.detect_from == KOKORO_LIKE
+    assert prepare("今日はいい天気ですね。", reading=r).language == "ja-JP"
+    english = prepare("It costs $5.", reading=r)
+    assert english.language == "en-US" and [w.text for w in english.spoken][-1] == "dollars."
+    assert prepare("Tengo 25 años.", reading=reading("multi", language="es")).words == ["Tengo", "veinticinco", "años."]
+    assert prepare("नमस्ते 5", reading=r).language == "hi-IN"
+
+
+def test_a_named_language_or_a_single_language_voice_does_not_detect() -> None:
+    assert reading("multi", language="ja").detect_from == ()
+    assert reading("english").detect_from == ()
+    assert prepare("今日は", reading=reading("english")).language == "en-US"
+
+
+def test_numbers_in_another_language_and_math() -> None:
+    r = reading("multi", language="en", number_language="hi", math_notation=True)
+    assert r.numbers == "hi-IN" and r.math
+    assert prepare("I have 5 × 3 apples.", reading=r).words == ["I", "have", "पाँच", "गुणा", "तीन", "apples."]
+
+
+def test_a_number_language_the_voice_cannot_speak_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidField) as info:
+        reading("english", number_language="hi")
+    assert info.value.field == "number_pronunciation_language" and "en-US" in str(info.value)

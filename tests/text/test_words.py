@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicewire.text.words import client_word_spans, client_words, is_client_word
+from voicewire.text.words import client_word_spans, client_words, has_cjk, is_client_word
 
 CASES: list[tuple[str, list[str]]] = [
     ("", []),
@@ -39,7 +39,8 @@ CASES: list[tuple[str, list[str]]] = [
     # control characters are not whitespace either, and not words
     ("a\x00b \x07", ["a\x00b"]),
     # letters and digits of any script count
-    ("你好 世界", ["你好", "世界"]),
+    # Chinese has no spaces: one Han character, one syllable, one word (issue 13)
+    ("你好 世界", ["你", "好", "世", "界"]),
     ("مرحبا ١٢٣", ["مرحبا", "١٢٣"]),
     ("नमस्ते", ["नमस्ते"]),
     ("½ ² ™ ©", ["½", "²"]),  # numeric symbols are alphanumeric to Python; ™ and © are not
@@ -69,6 +70,32 @@ def test_is_client_word(token: str, expected: bool) -> None:
 
 @given(st.text(max_size=200))
 def test_words_are_alnum_split_tokens(text: str) -> None:
+    if has_cjk(text):  # cut further by script: every word inside one token, in order
+        spans = client_word_spans(text)
+        assert all(text[a:b] and not any(c.isspace() for c in text[a:b]) for a, b in spans)
+        assert all(b1 <= a2 for (_, b1), (a2, _) in pairwise(spans))
+        assert all(any(c.isalnum() for c in text[a:b]) for a, b in spans)
+        return
     expected = [t for t in text.split() if any(c.isalnum() for c in t)]
+    assert client_words(text) == expected
+    assert [text[a:b] for a, b in client_word_spans(text)] == expected
+
+
+CJK_CASES: list[tuple[str, list[str]]] = [
+    # Japanese: kanji or katakana runs with the hiragana after them, punctuation on the word before
+    ("今日はいい天気ですね。", ["今日はいい", "天気ですね。"]),
+    ("東京タワーに行きました。", ["東京", "タワーに", "行きました。"]),
+    ("価格は1,000円です。", ["価格は", "1,000", "円です。"]),
+    ("「こんにちは」と言った。", ["「こんにちは」", "と", "言った。"]),
+    ("りんごを3つください", ["りんごを", "3つください"]),
+    # Chinese: one Han character a word, a run of digits or Latin letters one word
+    ("我有25个苹果。", ["我", "有", "25", "个", "苹", "果。"]),
+    ("我们，好。", ["我", "们，", "好。"]),
+    ("Hello 世界 world", ["Hello", "世", "界", "world"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CJK_CASES)
+def test_japanese_and_chinese_words_are_cut_by_script(text: str, expected: list[str]) -> None:
     assert client_words(text) == expected
     assert [text[a:b] for a, b in client_word_spans(text)] == expected

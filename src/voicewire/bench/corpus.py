@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LONG_SENTENCES", "LONG_TEXT", "PEER_SENTENCES", "SENTENCES", "SHORT_TEXT"]
+__all__ = ["JA_CLAUSE", "JA_SENTENCES", "LONG_SENTENCES", "LONG_TEXT", "PEER_SENTENCES", "SENTENCES", "SHORT_TEXT"]
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",
@@ -20,6 +20,18 @@ SENTENCES = (
 )
 
 SHORT_TEXT = "Hello! Your order has shipped and will arrive tomorrow."
+
+JA_SENTENCES = (
+    "今日は天気がいいので、公園を散歩しましょう。",
+    "駅の近くに新しい本屋ができました。",
+    "明日の会議は午前十時から始まります。",
+    "このレストランの料理はとてもおいしいです。",
+    "東京タワーに行きました。",
+    "週末は家族と一緒に映画を見ました。",
+)
+"""Japanese sentences for Kokoro's figures (its packaged voices are Japanese)."""
+JA_CLAUSE = "ストリーミングで音声を届けます"
+"""A first clause of a Japanese turn (16 characters, ~2 s of speech)."""
 
 LONG_TEXT = " ".join(SENTENCES * 4)
 

@@ -40,15 +40,18 @@ from urllib.parse import urlsplit
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from voicewire.bench.corpus import LONG_SENTENCES, SENTENCES
+from voicewire.bench.corpus import JA_SENTENCES, LONG_SENTENCES, SENTENCES
+from voicewire.text.words import client_words, has_cjk
 
 __all__ = ["TurnResult", "first_audible_index", "measure_turns", "run_live_bench", "summarize"]
 
 Mode = Literal["oneshot", "words"]
 MODES: tuple[Mode, ...] = ("oneshot", "words")
 
-ENGINES = {"heart": "hibari", "magnus": "piper"}
+ENGINES = {"heart": "hibari", "magnus": "piper", "jf_alpha": "kokoro"}
 """The voices the benchmark speaks, and their engines."""
+TEXTS: dict[str, Sequence[str]] = {"jf_alpha": JA_SENTENCES}
+"""What a voice speaks if not ``SENTENCES``: Kokoro's packaged voices are Japanese."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,9 @@ def _messages(text: str, voice: str, mode: Mode, sample_rate: int, output_format
     settings = {"voice_id": voice, "sample_rate": sample_rate, "output_format": output_format}
     if mode == "oneshot":
         return [{"text": text, **settings}]
-    words: list[dict[str, Any]] = [{"text": w + " ", "continue": True, **settings} for w in text.split()]
+    # Japanese and Chinese have no spaces: their words as voicewire cuts them, sent glued
+    pieces = client_words(text) if has_cjk(text) else [w + " " for w in text.split()]
+    words: list[dict[str, Any]] = [{"text": w, "continue": True, **settings} for w in pieces]
     return [*words, {"text": "", "flush": True}]
 
 
@@ -222,7 +227,7 @@ def summarize(results: Sequence[TurnResult]) -> dict[str, Any]:
 def run_live_bench(
     url: str, key: str, turns: int = 50, *, tokens_per_second: float | None = None
 ) -> list[dict[str, Any]]:
-    """{heart, magnus} x {oneshot, words}: one row each (voice, engine, mode, then ``summarize``).
+    """{heart, magnus, jf_alpha} x {oneshot, words}: one row each (voice, engine, mode, then ``summarize``).
 
     Blocking (runs its own event loop). ``tokens_per_second`` paces the ``words`` mode."""
 
@@ -231,6 +236,7 @@ def run_live_bench(
         for voice, engine in ENGINES.items():
             for mode in MODES:
                 results = await measure_turns(url, key, voice=voice, mode=mode, turns=turns,
+                                              text=TEXTS.get(voice, SENTENCES),
                                               tokens_per_second=tokens_per_second)  # fmt: skip
                 label = f"words@{tokens_per_second:g}/s" if mode == "words" and tokens_per_second else mode
                 rows.append({"voice": voice, "engine": engine, "mode": label, **summarize(results)})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicewire.dialects.turn_fields import read_markup, read_pronunciation_dicts
+from voicewire.dialects.waves.request import NOTHING_TO_SAY
 from voicewire.exceptions import InvalidField, MalformedMessage, VoicewireError
 from voicewire.protocol.turn import TurnOptions, TurnRequest
 from voicewire.text.words import client_words
@@ -59,6 +60,8 @@ def parse(body: Any, *, voice_exists: Callable[[str], bool]) -> OpenAIRequest:
     text = body.get("input")
     if not isinstance(text, str) or not text.strip():
         raise InvalidField("input", text, "a non-empty string with the text to speak")
+    if not client_words(text):
+        raise InvalidField("input", text, NOTHING_TO_SAY)
     voice = body.get("voice")
     if isinstance(voice, dict):  # OpenAI's custom-voice form
         voice = voice.get("id")

@@ -39,11 +39,19 @@ class ResolvedVoice:
     """The local voice that speaks (``joe``)."""
     engine: Engine
 
-    def language(self, requested: str) -> str:
+    @property
+    def multilingual(self) -> bool:
+        """The voice speaks several languages: ``auto`` then detects each unit's language from its
+        script (see ``voicewire.text.languages.detect``)."""
+        return len(self.info.languages) > 1
+
+    def language(self, requested: str, *, field: str = "language") -> str:
         """The BCP 47 tag a turn asking for ``requested`` is read in.
 
-        ``auto`` is the voice's own language; a code (``en``, ``en-us``, ``en_US``) names one of the
-        voice's languages by its primary subtag or in full.
+        ``auto`` is the voice's own language (a multilingual voice's turn detects each unit's
+        language, starting from it); a code (``en``, ``en-us``, ``en_US``) names one of the voice's
+        languages by its primary subtag or in full. ``field`` names the request field in errors
+        (``number_pronunciation_language`` is checked the same way).
 
         Raises:
             InvalidField: the voice does not speak that language (the message lists what it speaks).
@@ -59,7 +67,7 @@ class ResolvedVoice:
                 return tag
         codes = sorted({primary_subtag(t) for t in self.info.languages})
         raise InvalidField(
-            "language",
+            field,
             requested,
             f"'auto' or {' or '.join(repr(c) for c in codes)} for voice {self.requested!r} "
             f"(it speaks {', '.join(self.info.languages)})",
@@ -142,8 +150,9 @@ class Catalog:
         key = voice_id.strip().lower()
         found = tables.voices.get(tables.aliases.get(key, key))
         if found is None:
-            installed = (info.voice_id for _, info in tables.voices.values() if info.installed)
-            raise UnknownVoice(voice_id, [*tables.aliases, *installed])
+            # voices that are here, in engine order (heart and joe first), then the Waves names of aliases
+            here = [info.voice_id for _, info in tables.voices.values() if info.installed]
+            raise UnknownVoice(voice_id, dict.fromkeys([*here, *sorted(tables.aliases)]))
         engine, info = found
         return ResolvedVoice(voice_id, info, engine)
 

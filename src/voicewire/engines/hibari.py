@@ -37,7 +37,7 @@ from voicewire.engines.ipa import to_misaki
 from voicewire.engines.onnx import session_options
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceNotInstalled, VoicewireError
 
-__all__ = ["REGISTRY_FIELDS", "SIDECAR_SUFFIX", "HibariEngine", "registry"]
+__all__ = ["REGISTRY_FIELDS", "SIDECAR_SUFFIX", "HibariEngine", "english_g2p", "registry"]
 
 SAMPLE_RATE = 24_000
 SAMPLES_PER_UNIT = 600  # one duration unit = 2 frames of 300 samples
@@ -73,6 +73,24 @@ def registry(voices_dir: Path | None) -> dict[str, dict[str, Any]]:
     return entries
 
 
+_G2P: dict[bool, Any] = {}
+_G2P_LOCK = threading.Lock()
+
+
+def english_g2p(british: bool) -> Any:
+    """hibari's English G2P (the misaki lexicon, ~117 MB), one per process and accent: hibari and
+    Kokoro's English voices share it."""
+    with _G2P_LOCK:
+        g2p = _G2P.get(british)
+        if g2p is None:
+            from hibari.g2p import G2P
+
+            g2p = G2P(british=british)
+            _ = g2p.oov  # the OOV net loads lazily; load it now, not inside a request
+            _G2P[british] = g2p
+    return g2p
+
+
 @dataclass(frozen=True)
 class _Phonemes:
     ids: list[int]
@@ -98,7 +116,6 @@ class HibariEngine(Engine):
         self._budget = budget if budget is not None else VoiceBudget()
         self._registry: dict[str, dict[str, Any]] = registry(voices_dir)
         self._loaded: dict[str, _Loaded] = {}
-        self._g2p: dict[bool, Any] = {}
         self._lock = threading.Lock()
         self._vocab: dict[str, int] | None = None
 
@@ -185,14 +202,7 @@ class HibariEngine(Engine):
         session = ort.InferenceSession(
             model.SerializeToString(), session_options(self._threads), providers=["CPUExecutionProvider"]
         )
-        british = bool(entry.get("british"))
-        if british not in self._g2p:
-            from hibari.g2p import G2P
-
-            g2p = G2P(british=british)
-            _ = g2p.oov  # the OOV net loads lazily; load it now, not inside a request
-            self._g2p[british] = g2p
-        loaded = _Loaded(session=session, g2p=self._g2p[british])
+        loaded = _Loaded(session=session, g2p=english_g2p(bool(entry.get("british"))))
         self._run(loaded, ["Warm", "up."], 1.0, ())
         return loaded
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from voicewire.engines import piper_graph
+from voicewire.engines import espeak, piper_graph
 from voicewire.engines.base import Engine, EngineAudio, Samples, UnitStream, Utterance, VoiceInfo, spans_from_durations
 from voicewire.engines.budget import VoiceBudget
 from voicewire.engines.ipa import to_espeak
@@ -54,8 +54,6 @@ WINDOW_TOLERANCE = 1e-5
 """Largest difference allowed between a windowed and a whole decode (measured on joe: 6e-7)."""
 
 _LANG_FLAGS = re.compile(r"\([^)]+\)")
-_ESPEAK_LOCK = threading.Lock()  # espeak-ng keeps global state: one caller at a time
-_espeak_ready = False
 
 
 @dataclass(frozen=True)
@@ -271,7 +269,7 @@ class PiperEngine(Engine):
         sessions = open_sessions(graphs, self._threads)
         if len(sessions[0].get_outputs()) < 2:
             raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): the model exposes no phoneme durations.")
-        _init_espeak()
+        espeak.initialize()
         clusters = frozenset(tuple(c) for c in config.get("vowel_clusters", []) or [])
         loaded = _Loaded(sessions[0], sessions[1] if len(sessions) > 1 else None, config,
                          config["phoneme_id_map"], config["espeak"]["voice"], clusters)  # fmt: skip
@@ -404,12 +402,7 @@ class PiperEngine(Engine):
 
     def _phonemize(self, loaded: _Loaded, words: Sequence[str]) -> tuple[list[str], list[str]]:
         """In-context phoneme symbols of the unit, and each word's phonemes read alone."""
-        from piper import espeakbridge
-
-        with _ESPEAK_LOCK:
-            espeakbridge.set_voice(loaded.espeak_voice)
-            clauses = espeakbridge.get_phonemes(" ".join(words))
-            alone = ["".join(c[0] for c in espeakbridge.get_phonemes(w)) for w in words]
+        clauses, alone = espeak.clauses(loaded.espeak_voice, " ".join(words), alone=tuple(words))
         symbols: list[str] = []
         for text, terminator, _end in clauses:
             symbols.extend(unicodedata.normalize("NFD", _LANG_FLAGS.sub("", text) + terminator))
@@ -565,17 +558,6 @@ def _merge_clusters(symbols: list[str], clusters: frozenset[tuple[str, ...]]) ->
             out.append(symbols[i])
             i += 1
     return out
-
-
-def _init_espeak() -> None:
-    global _espeak_ready
-    with _ESPEAK_LOCK:
-        if not _espeak_ready:
-            from piper import espeakbridge
-            from piper.phonemize_espeak import ESPEAK_DATA_DIR
-
-            espeakbridge.initialize(str(ESPEAK_DATA_DIR))
-            _espeak_ready = True
 
 
 def _read_config(path: Path) -> dict[str, Any]:

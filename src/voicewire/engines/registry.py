@@ -1,6 +1,6 @@
 """Engines by name, imported only when built (uvicorn's ``import_from_string`` idea).
 
-Importing ``voicewire.engines.registry`` costs nothing; onnxruntime, hibari and piper are imported
+Importing ``voicewire.engines.registry`` costs nothing; onnxruntime, hibari, piper and Kokoro's front ends are imported
 when an engine is constructed or a voice is loaded.
 """
 
@@ -18,6 +18,7 @@ __all__ = ["ENGINES", "build_catalog", "import_engine"]
 ENGINES: dict[str, str] = {
     "hibari": "voicewire.engines.hibari:HibariEngine",
     "piper": "voicewire.engines.piper:PiperEngine",
+    "kokoro": "voicewire.engines.kokoro:KokoroEngine",
 }
 
 
@@ -39,4 +40,5 @@ def build_catalog(settings: Settings) -> Catalog:
     hibari = import_engine("hibari")(threads=settings.threads, voices_dir=voices / "hibari", budget=budget)
     piper = import_engine("piper")(threads=settings.threads, voices_dir=voices / "piper", cache_dir=settings.cache_dir,
                                    budget=budget)  # fmt: skip
-    return Catalog([hibari, piper], settings.aliases, listed=lambda: listed_voices(voices), budget=budget)
+    kokoro = import_engine("kokoro")(threads=settings.threads, voices_dir=voices / "kokoro", budget=budget)
+    return Catalog([hibari, piper, kokoro], settings.aliases, listed=lambda: listed_voices(voices), budget=budget)

@@ -33,6 +33,11 @@ class TurnOptions:
     """Ids of the key's pronunciation dictionaries to apply, in order."""
     markup: str | None = None
     """``None`` (plain text) or ``"ssml"``."""
+    number_language: str | None = None
+    """Language numbers, money, dates and times are read in (Waves ``number_pronunciation_language``),
+    as the client sent it; None: the turn's language. Resolved against the voice like ``language``."""
+    math_notation: bool = False
+    """Read operators between numbers as words (``5 × 3`` -> five times three)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -39,7 +39,7 @@ from voicewire.engines.catalog import ResolvedVoice
 from voicewire.protocol.turn import TurnOptions
 from voicewire.synthesis.pool import SynthesisPool
 from voicewire.synthesis.render import Rendered, TurnRenderer
-from voicewire.synthesis.units import PreparedUnit, TurnReading, prepare
+from voicewire.synthesis.units import LanguageReading, PreparedUnit, TurnReading, prepare
 from voicewire.text.ssml import UnitMarkup
 
 __all__ = ["BATCH_SLACK_S", "MARGIN_S", "Pacing", "TurnPipeline", "speak_all"]
@@ -114,6 +114,8 @@ class TurnPipeline:
         self.voice = voice
         self.options = options
         self.language = language
+        # Raises InvalidField for a number language the voice does not speak.
+        self.language_reading = LanguageReading.of(voice, options, language)
         self.pacing = pacing
         self.lookahead = lookahead
         self.endpoint = endpoint
@@ -254,11 +256,11 @@ class TurnPipeline:
         front is due that much after the turn's next audio, so a lookahead front never runs before
         the blocks of the unit that is to be heard first (measured: with one worker, the next long
         sentence's front ran first and held a short first sentence's audio back by 150-300 ms)."""
-        voice, speed, language = self.voice, self.options.speed, self.language
+        voice, speed, language = self.voice, self.options.speed, self.language_reading
         lexicon = None if self.reading is None else self.reading.lexicon
 
         def work() -> _Front:
-            unit = prepare(pending.text, pending.first_word, language=language, lexicon=lexicon, markup=pending.markup)
+            unit = prepare(pending.text, pending.first_word, reading=language, lexicon=lexicon, markup=pending.markup)
             if not unit.speakable:
                 silent = EngineAudio(samples=np.zeros(0, np.float32), sample_rate=voice.info.sample_rate, word_spans=())
                 return _Front(unit, UnitStream.whole(silent))

@@ -1,26 +1,73 @@
-"""A unit of text ready for an engine: its client words, its spoken form, and where it sits in the turn.
+"""A unit of text ready for an engine: its client words, its spoken form in the turn's language, and
+where it sits in the turn.
 
-A turn's pronunciation dictionaries and speech markup (``TurnReading``) shape how its units are read:
-``prepare`` applies them on a synthesis worker, unit by unit.
+How a turn's units are read comes from two places, both applied by ``prepare`` on a synthesis worker:
+``LanguageReading`` (the turn's language, the language its numbers are read in, math notation,
+per-unit detection for ``auto``) and ``TurnReading`` (its pronunciation dictionaries and speech
+markup, handed out unit by unit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from voicewire.engines.base import Utterance
+from voicewire.engines.catalog import ResolvedVoice
+from voicewire.protocol.turn import TurnOptions
 from voicewire.text.chunker import split_units
+from voicewire.text.languages import detect
 from voicewire.text.lexicon import Lexicon
 from voicewire.text.normalize import SpokenWord
 from voicewire.text.reading import read
+from voicewire.text.spoken import to_spoken_in
 from voicewire.text.ssml import MarkedText, UnitMarkup
 from voicewire.text.words import client_words
 
-__all__ = ["MAX_SPEED", "MIN_SPEED", "PreparedUnit", "TurnReading", "prepare", "prepare_all", "split_text"]
+__all__ = [
+    "MAX_SPEED", "MIN_SPEED", "LanguageReading", "PreparedUnit", "TurnReading", "prepare", "prepare_all", "split_text",
+]  # fmt: skip
 
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 """The engines' speed range: a markup rate times the turn's speed is held within it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageReading:
+    """How a turn's text is read: its language, the language of its numbers, math, detection."""
+
+    language: str = "en-US"
+    """BCP 47 tag the turn is read in (the start of detection, when there is any)."""
+    numbers: str | None = None
+    """BCP 47 tag numbers, money, dates and times are read in; None: ``language``."""
+    math: bool = False
+    detect_from: tuple[str, ...] = ()
+    """A multilingual voice asked for ``auto``: its languages (own first); each unit is read in the one
+    its script says. Per unit, not per turn: the live socket's text arrives in pieces (the first unit
+    is spoken before the rest exists), and a Japanese paragraph that quotes an English sentence gets
+    each sentence read in its own language."""
+
+    @classmethod
+    def of(cls, voice: ResolvedVoice, options: TurnOptions, language: str) -> LanguageReading:
+        """The reading of a turn in ``voice``, ``language`` resolved from ``options.language``.
+
+        Raises:
+            InvalidField: the voice does not speak ``number_pronunciation_language``.
+        """
+        numbers = options.number_language
+        number_tag = None if numbers is None else voice.language(numbers, field="number_pronunciation_language")
+        auto = options.language.strip().lower() in ("", "auto")
+        return cls(
+            language=language,
+            numbers=number_tag,
+            math=options.math_notation,
+            detect_from=voice.info.languages if auto and voice.multilingual else (),
+        )
+
+    def tag_of(self, text: str) -> str:
+        """The language ``text`` (one unit) is read in."""
+        return detect(text, self.detect_from) if self.detect_from else self.language
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +110,30 @@ def prepare(
     first_word: int = 0,
     *,
     language: str = "en-US",
+    reading: LanguageReading | None = None,
     lexicon: Lexicon | None = None,
     markup: UnitMarkup | None = None,
 ) -> PreparedUnit:
-    """The spoken form of one unit of a turn read in ``language``. Pure; runs on a synthesis worker.
+    """The spoken form of one unit of a turn read in ``language`` (or as ``reading`` says). Pure;
+    runs on a synthesis worker.
 
     ``markup`` (this unit's share of the turn's speech markup) fixes the reading of its spans first;
     ``lexicon`` matches in the rest, before numbers and abbreviations are read.
     """
+    reading = reading or LanguageReading(language=language)
+    tag = reading.tag_of(text)
     fixed = list(markup.fixed) if markup is not None else []
     if lexicon is not None and len(lexicon):
         marked = list(fixed)
         fixed += [r for r in lexicon.readings(text) if not any(r.overlaps(m) for m in marked)]
-    spoken, phonemes = read(text, fixed)
+    spoken, phonemes = read(text, fixed, normalize=partial(to_spoken_in, language=tag, numbers=reading.numbers,
+                                                           math=reading.math))  # fmt: skip
     return PreparedUnit(
         text,
         tuple(client_words(text)),
         tuple(spoken),
         first_word,
-        language,
+        tag,
         phonemes=tuple(phonemes) if any(p is not None for p in phonemes) else (),
         pause=None if markup is None else markup.pause,
         lead=0.0 if markup is None else markup.lead,

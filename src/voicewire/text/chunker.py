@@ -26,6 +26,18 @@ Sentence end after token T (punctuation is read after stripping closing quotes/b
 Clause end: T ends with ``,`` ``;`` ``:`` ``—`` ``–`` or ``--`` (a colon *inside* a token, as in
 "7:30" or "https:", is not one), or T ends with an ellipsis that did not end the sentence.
 
+Other scripts. ``।`` and ``॥`` (Hindi) and ``。！？`` (Japanese, Chinese) end a sentence, ``、，；：``
+a clause; ``¿`` and ``¡`` open one (they are skipped to find a word's first letter). Japanese and
+Chinese put no spaces between words, so a token is also cut, with no space, after one of those
+marks (and the closing brackets or marks glued to it: ``。」``), and after ``!`` or ``?`` in a token
+with kana or Han characters; the pieces are tokens like any other, joined back without a space.
+Japanese is also cut after a case or topic particle (``はがをにでもへと``) that a kanji or katakana
+follows (a phrase boundary: ``今日は|天気が|いい``); a first unit may end there, so a Japanese turn
+starts speaking after its first phrase, as an English one after its first clause.
+A run of such text with no mark at all is cut every ``GLUED_MAX`` characters. The decision needs
+only characters already received, so it does not depend on the fragmentation either. Words for
+the first-unit limits are counted as :mod:`voicewire.text.words` counts them (by script in CJK).
+
 Units:
 
 * First unit of a turn (``first_unit=True``, until any unit has been emitted, including by a
@@ -55,20 +67,28 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
-__all__ = ["Chunker", "split_units"]
+from .words import client_words, has_cjk
+
+__all__ = ["GLUED_MAX", "Chunker", "split_units"]
 
 FIRST_MIN_CLAUSE_WORDS: Final = 2  # "Hello there," is a fine first unit; "Well," is too thin.
 FIRST_MIN_PHRASE_WORDS: Final = 3  # "Streaming delivers audio | in real-time ..."
 FIRST_MAX_WORDS: Final = 8
 FIRST_MAX_CHARS: Final = 60
+GLUED_MAX: Final = 100  # characters of CJK text with no mark before a forced cut
 
 _RUNS: Final = re.compile(r"\s+|\S+")  # re's \s is exactly str.isspace, as str.split uses
 _LINE_BREAKS: Final = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # str.splitlines
-_CLOSERS: Final = "\"'”’»›)]}*_"  # stripped before reading end punctuation ("*" and "_": markdown)
-_OPENERS: Final = "\"'“‘«‹([{¿¡*_"  # skipped to find a word's first letter
-_TERMINAL: Final = ("?", "!", "‽")
+_CLOSERS: Final = "\"'”’»›)]}*_」』）】〕〉》〙〗＂"  # stripped before reading end punctuation ("*", "_": markdown)
+_OPENERS: Final = "\"'“‘«‹([{¿¡*_「『（【〔〈《〘〖"  # skipped to find a word's first letter
+_TERMINAL: Final = ("?", "!", "‽", "。", "！", "？", "｡", "।", "॥")
 _ELLIPSES: Final = ("...", "…")
-_CLAUSE: Final = (",", ";", ":", "—", "–", "--")  # a lone "-" is left alone: "5 - 3" is a minus
+_CLAUSE: Final = (",", ";", ":", "—", "–", "--", "、", "，", "､", "；", "：")  # a lone "-": "5 - 3" is a minus
+_GLUE_MARKS: Final = frozenset("。！？｡、，､；：")  # end a token even with no space after them
+_GLUE_AFTER: Final = frozenset(_CLOSERS) | _GLUE_MARKS  # still part of the token that a mark ends
+_PARTICLES: Final = frozenset("はがをにでもへと")  # Japanese case and topic particles: a phrase ends after them
+_PHRASE_START: Final = re.compile(r"[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # kanji, katakana
+_CJK_CHAR: Final = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
 def _words(table: str) -> frozenset[str]:
@@ -78,7 +98,7 @@ def _words(table: str) -> frozenset[str]:
 # Titles precede a name, so they never end a sentence even before a capital ("Dr. Smith").
 _TITLES: Final = _words(
     "mr mrs ms mx dr prof st mt ft gen gov sen rep capt lt col sgt cmdr rev hon pres supt cpl maj adm "
-    "fr msgr messrs mme mlle"
+    "fr msgr messrs mme mlle sra srta dra dña ud uds sig dott ing avv"
 )
 # Abbreviations usually followed by a capitalized name or example: never a sentence end either.
 _NEVER_END: Final = _TITLES | _words("e.g i.e vs cf viz approx")
@@ -109,9 +129,11 @@ class _Token(NamedTuple):
     end: int  # _NO, _MAYBE (if the next word is capitalized) or _YES
     clause: bool  # ends a clause (when it does not end the sentence)
     enum: bool  # "1.": a list marker when it starts a unit
-    word: bool  # has a letter or digit: counts towards the word limits
+    word: int  # client words in it (1 or 0 but in CJK text): counts towards the word limits
     breaker: bool  # a phrase-break word
     initial: str  # first character after opening quotes/brackets ("" if none)
+    glued: bool = False  # no whitespace before it (a cut after a CJK mark)
+    phrase: bool = False  # ends a Japanese phrase (a particle before kanji or katakana): a first unit may end here
 
 
 def _classify(text: str) -> _Token:
@@ -138,7 +160,7 @@ def _classify(text: str) -> _Token:
         end=end,
         clause=clause,
         enum=enum,
-        word=any(c.isalnum() for c in text),
+        word=len(client_words(text)) if has_cjk(text) else any(c.isalnum() for c in text),
         breaker=len(text) <= 10 and text.lower() in _BREAK_WORDS,
         initial=rest[:1],
     )
@@ -176,6 +198,10 @@ class Chunker:
         self._partial: list[str] = []  # pieces of the incomplete last token
         self._partial_len = 0
         self._partial_initial: str | None = None  # its first non-opener char, once arrived
+        self._partial_glued = False  # it follows the token before with no whitespace
+        self._partial_cjk = False  # it holds kana or Han characters
+        self._after_mark = False  # it ends with a CJK mark (and closers): the next letter starts a token
+        self._prev = ""  # its last character
         self._start = 0  # index in _toks of the current unit's first token (0 between _run calls)
         self._scan = 0  # index in _toks of the next boundary to decide
         self._len = 0  # characters of _toks[:_scan] joined by spaces
@@ -185,10 +211,10 @@ class Chunker:
     @property
     def pending(self) -> str:
         """Buffered text not yet emitted, with whitespace runs collapsed to single spaces."""
-        parts = [t.text for t in self._toks]
+        out = _join(self._toks)
         if self._partial:
-            parts.append("".join(self._partial))
-        return " ".join(parts)
+            out += ("" if self._partial_glued or not out else " ") + "".join(self._partial)
+        return out
 
     def add(self, fragment: str) -> list[str]:
         """Buffers a fragment of text.
@@ -208,14 +234,45 @@ class Chunker:
                     self._gap_nl = True
                 continue
             if not self._partial:  # a token starts: the gap before it is closed
-                if len(self._nls) < len(self._toks):  # else the token before it was emitted
-                    self._nls.append(self._gap_nl)
+                self._close_gap(self._gap_nl)
                 self._gap_nl = False
-            self._partial.append(run)
-            self._partial_len += len(run)
-            if self._partial_initial is None:
-                self._partial_initial = run.lstrip(_OPENERS)[:1] or None
+                self._partial_glued = False
+            if self._after_mark or self._partial_cjk or _CJK_CHAR.search(run) or any(c in _GLUE_MARKS for c in run):
+                self._add_glued(run)
+            else:
+                self._append(run)
         return self._run()
+
+    def _close_gap(self, newline: bool) -> None:
+        if len(self._nls) < len(self._toks):  # else the token before it was emitted
+            self._nls.append(newline)
+
+    def _append(self, run: str) -> None:
+        self._partial.append(run)
+        self._partial_len += len(run)
+        self._prev = run[-1]
+        if self._partial_initial is None:
+            self._partial_initial = run.lstrip(_OPENERS)[:1] or None
+
+    def _add_glued(self, run: str) -> None:
+        """A run of text with CJK characters or marks, cut into tokens after the marks (char by char)."""
+        for c in run:
+            if (self._after_mark and c not in _GLUE_AFTER) or (
+                self._partial_cjk and self._partial_len >= GLUED_MAX and _CJK_CHAR.match(c)
+            ):
+                self._cut_glued()
+            elif self._partial_cjk and self._prev in _PARTICLES and self._partial_len >= 2 and _PHRASE_START.match(c):
+                self._cut_glued(phrase=True)  # 今日は|天気が: a phrase boundary
+            self._append(c)
+            if not self._partial_cjk and _CJK_CHAR.match(c):
+                self._partial_cjk = True
+            if c in _GLUE_MARKS or (c in "!?" and self._partial_cjk):
+                self._after_mark = True
+
+    def _cut_glued(self, *, phrase: bool = False) -> None:
+        self._complete_token(phrase=phrase)
+        self._close_gap(False)
+        self._partial_glued = True
 
     def flush(self) -> list[str]:
         """Emits everything buffered, treating the end of the buffer as the end of the text.
@@ -238,24 +295,29 @@ class Chunker:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _complete_token(self) -> None:
-        self._toks.append(_classify("".join(self._partial)))
+    def _complete_token(self, *, phrase: bool = False) -> None:
+        token = _classify("".join(self._partial))
+        if self._partial_glued or phrase:
+            token = token._replace(glued=self._partial_glued, phrase=phrase)
+        self._toks.append(token)
+        self._prev = ""
         self._partial.clear()
         self._partial_len = 0
         self._partial_initial = None
+        self._partial_glued = self._partial_cjk = self._after_mark = False
 
     def _run(self) -> list[str]:
         units: list[str] = []
         toks = self._toks
         while self._scan < len(toks):
             j = self._scan
-            length = self._len + (1 if j > self._start else 0) + len(toks[j].text)
+            length = self._len + (1 if j > self._start and not toks[j].glued else 0) + len(toks[j].text)
             words = self._words + toks[j].word
             cut = self._cut_after(j, length, words)
             if cut is None:
                 break  # wait for more text; resume at this boundary
             if cut:
-                units.append(" ".join(t.text for t in toks[self._start : j + 1]))
+                units.append(_join(toks[self._start : j + 1]))
                 self._start, self._len, self._words = j + 1, 0, 0
                 self._first = False
             else:
@@ -288,6 +350,7 @@ class Chunker:
                 sentence,
                 tok.clause and words >= FIRST_MIN_CLAUSE_WORDS,
                 phrase,
+                tok.phrase,
                 self._overflows(j, length, words, min(FIRST_MAX_CHARS, self._hard), FIRST_MAX_WORDS),
             )
         return _or(sentence, tok.clause and length > self._soft, self._overflows(j, length, words, self._hard))
@@ -296,9 +359,11 @@ class Chunker:
         """Whether appending the token after j would exceed the limits (max_words=0: no word limit)."""
         if j + 1 < len(self._toks):
             nxt = self._toks[j + 1]
-            return length + 1 + len(nxt.text) > max_chars or 0 < max_words < words + nxt.word
+            gap = 0 if nxt.glued else 1
+            return length + gap + len(nxt.text) > max_chars or 0 < max_words < words + nxt.word
         # The next token is still arriving: it can only grow, so an overflow is already certain.
-        return True if self._partial and length + 1 + self._partial_len > max_chars else None
+        gap = 0 if self._partial_glued else 1
+        return True if self._partial and length + gap + self._partial_len > max_chars else None
 
     def _sentence_end(self, k: int) -> bool | None:
         toks = self._toks
@@ -318,6 +383,11 @@ class Chunker:
         else:
             initial = self._partial_initial if self._partial else ("" if self._final else None)
         return _or(newline, None if initial is None else initial.isupper())
+
+
+def _join(toks: list[_Token]) -> str:
+    """Tokens as text: a space between them, none before a glued one."""
+    return "".join(t.text if k == 0 or t.glued else " " + t.text for k, t in enumerate(toks))
 
 
 def split_units(text: str, *, soft_limit: int = 200, hard_limit: int = 300, first_unit: bool = True) -> list[str]:

@@ -37,7 +37,7 @@ from ._common import LT, PUNCT, Event
 from ._numbers import digit_words
 from ._reader import read_span
 from ._rules import RULES, TRIGGERS
-from .words import is_client_word
+from .words import has_cjk, is_client_word
 
 __all__ = ["SpokenWord", "spoken_text", "to_spoken"]
 
@@ -275,10 +275,17 @@ def to_spoken(text: str) -> list[SpokenWord]:
         Spoken words in reading order; ``[]`` when nothing in ``text`` is speakable. Sources never
         decrease (ignoring None) and every client word gets at least one spoken word.
 
+    Text with Japanese or Chinese characters in it (whose client words are cut by script, see
+    :mod:`voicewire.text.words`) is read by :func:`voicewire.text.spoken.to_spoken_in` instead.
+
     Example:
         >>> [(w.text, w.source) for w in to_spoken("It costs $9.99.")]
         [('It', 0), ('costs', 1), ('nine', 2), ('dollars', 2), ('and', 2), ('ninety-nine', 2), ('cents.', 2)]
     """
+    if has_cjk(text):
+        from .spoken import to_spoken_in
+
+        return to_spoken_in(text, "en-US")
     doc = _Doc(text)
     if not doc.text:
         return []

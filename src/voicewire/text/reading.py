@@ -23,13 +23,16 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicewire.text.normalize import SpokenWord, to_spoken
 from voicewire.text.words import client_word_spans
 
-__all__ = ["FixedReading", "read", "spoken_words"]
+__all__ = ["FixedReading", "Normalizer", "read", "spoken_words"]
+
+Normalizer = Callable[[str], list[SpokenWord]]
+"""Text to its spoken words in one language (``to_spoken`` for English)."""
 
 _MARK_ORDER = "?!.;:,"
 _MARKS = ".,;:!?…"
@@ -65,28 +68,31 @@ def spoken_words(text: str) -> tuple[str, ...]:
     return tuple(w.text for w in to_spoken(text))
 
 
-def read(text: str, fixed: Sequence[FixedReading] = ()) -> tuple[list[SpokenWord], list[str | None]]:
+def read(
+    text: str, fixed: Sequence[FixedReading] = (), *, normalize: Normalizer = to_spoken
+) -> tuple[list[SpokenWord], list[str | None]]:
     """The spoken words of ``text`` and, per word, the IPA to say instead (or None).
 
     Args:
         text: One unit of the client's text.
         fixed: Non-overlapping spans of ``text`` with readings of their own (any order).
+        normalize: Reads the rest (the unit's language: ``text.spoken.to_spoken_in`` bound to it).
 
     Returns:
         ``(words, phonemes)``, equally long. Sources never decrease; a client word that a fixed
         reading covers gets at least one word unless the reading says nothing (an empty alias).
     """
     if not fixed:
-        words = to_spoken(text)
+        words = normalize(text)
         return words, [None] * len(words)
     ordered = sorted(fixed, key=lambda f: f.start)
     for a, b in itertools.pairwise(ordered):
         if b.start < a.end:
             raise ValueError(f"Fixed readings overlap at offset {b.start}.")
-    reader = _Reader(text)
+    reader = _Reader(text, normalize)
     if reader.in_one_pass(ordered):
         return reader.words, reader.phonemes
-    reader = _Reader(text)
+    reader = _Reader(text, normalize)
     pos = 0
     for piece in ordered:
         reader.gap(pos, piece.start)
@@ -97,8 +103,9 @@ def read(text: str, fixed: Sequence[FixedReading] = ()) -> tuple[list[SpokenWord
 
 
 class _Reader:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, normalize: Normalizer = to_spoken) -> None:
         self.text = text
+        self.normalize = normalize
         self.spans = client_word_spans(text)
         self.starts = [s for s, _ in self.spans]
         self.ends = [e for _, e in self.spans]
@@ -125,7 +132,7 @@ class _Reader:
         if head and self.words:
             self._attach(piece[:head])
         local = client_word_spans(piece)
-        for word in to_spoken(piece):
+        for word in self.normalize(piece):
             source = None if word.source is None else self.client_at(start + local[word.source][0])
             self.words.append(SpokenWord(word.text, source))
             self.phonemes.append(None)
@@ -167,7 +174,7 @@ class _Reader:
             pos = piece.end
         out.append(text[pos:])
         seen = set()
-        for word in to_spoken("".join(out)):
+        for word in self.normalize("".join(out)):
             core = word.text.rstrip(_MARKS)
             if core not in names:
                 self.words.append(word)

@@ -116,3 +116,30 @@ def test_ids_are_kept() -> None:
 def test_canonical_model() -> None:
     assert canonical_model("lightning-v3.1") == "lightning_v3.1"
     assert canonical_model("nope") is None
+
+
+def test_number_pronunciation_language_and_math_notation() -> None:
+    options = parse_request({**BASE, "language": "en", "number_pronunciation_language": "HI", "math_notation": True})
+    assert options.options.number_language == "hi" and options.options.math_notation is True
+    assert options.options.language == "en"
+    # without 'language', the number language is the synthesis language too (the Waves rule)
+    alone = parse_request({**BASE, "number_pronunciation_language": "es"}).options
+    assert alone.language == "es" and alone.number_language == "es"
+    # 'auto' or null: numbers follow the turn's language
+    for value in ("auto", None):
+        assert parse_request({**BASE, "number_pronunciation_language": value}).options.number_language is None
+    assert parse_request(BASE).options.math_notation is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**BASE, "number_pronunciation_language": 5}, "number_pronunciation_language"),
+        ({**BASE, "math_notation": "yes"}, "math_notation"),
+        ({**BASE, "math_notation": 1}, "math_notation"),
+    ],
+)
+def test_bad_number_language_or_math_notation(body: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidField) as info:
+        parse_request(body)
+    assert info.value.field == field

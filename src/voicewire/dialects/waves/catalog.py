@@ -2,9 +2,10 @@
 built from the engines' voices.
 
 Waves sorts voices into models; voicewire's engines know no models. The Piper voices are listed
-under ``lightning_v3.1_pro`` and every other voice under ``lightning_v3.1``; ``lightning-v3.1`` lists
+under ``lightning_v3.1_pro`` and hibari's under ``lightning_v3.1``; ``lightning-v3.1`` lists
 every voice, as the hosted API does. The voice decides the engine, not the ``model`` field: the Waves
-API serves a voice from another model's catalog without complaint, and so does voicewire.
+API serves a voice from another model's catalog without complaint, and so does voicewire. The Kokoro
+voices are listed under ``lightning_v3.1_pro`` too: Japanese and Mandarin are Pro languages on Waves.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from voicewire.engines.base import VoiceInfo
 
 __all__ = ["all_models", "language_name", "model_of", "voices_body"]
 
-_MODEL_OF_ENGINE = {"piper": "lightning_v3.1_pro"}
+_MODEL_OF_ENGINE = {"piper": "lightning_v3.1_pro", "kokoro": "lightning_v3.1_pro"}
 _DEFAULT_MODEL = "lightning_v3.1"
 
 _LANGUAGE_NAMES = {

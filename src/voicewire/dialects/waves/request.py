@@ -27,11 +27,13 @@ from voicewire.dialects.turn_fields import read_markup, read_pronunciation_dicts
 from voicewire.exceptions import InvalidField, MalformedMessage
 from voicewire.protocol.jsontext import MAX_NESTING, check_nesting
 from voicewire.protocol.turn import TurnOptions, TurnRequest
+from voicewire.text.words import client_words
 
 __all__ = [
     "DEFAULT_MODEL",
     "MAX_NESTING",
     "MODELS",
+    "NOTHING_TO_SAY",
     "VoiceSettings",
     "WavesRequest",
     "canonical_model",
@@ -65,6 +67,13 @@ def retired_route(path: str) -> tuple[str, str] | None:
     if rest == ["get_speech", "stream"]:
         return parts[2], "/waves/v1/lightning-v3.1/get_speech/stream"
     return parts[2], "/waves/v1/lightning-v3.1/get_speech"
+
+
+NOTHING_TO_SAY = (
+    "a string with something to speak: it has no letter or digit in any script, so nothing is left to say "
+    "once punctuation, symbols and emoji are set aside"
+)
+"""Why a text with no word (no letter or digit) is refused: every word is read, so there is nothing else."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +127,8 @@ def parse_request(body: object, *, allow_empty_text: bool = False) -> WavesReque
         raise InvalidField("text", text, "a string")
     if not allow_empty_text and not text.strip():
         raise InvalidField("text", text, "a string with something to speak (it is empty)")
+    if not allow_empty_text and not client_words(text):
+        raise InvalidField("text", text, NOTHING_TO_SAY)
     return WavesRequest(
         text=text,
         settings=read_settings(body),
@@ -154,7 +165,12 @@ def read_settings(body: Mapping[str, Any], *, require_voice: bool = True) -> Voi
     speed = _read_speed(body)
 
     language = _optional(body, "language", str, "a language code such as 'auto' or 'en'")
+    numbers = _optional(body, "number_pronunciation_language", str, "a language code such as 'en' or 'hi'")
+    numbers = None if numbers is None or numbers.strip().lower() in ("", "auto") else numbers.strip().lower()
+    if language is None and numbers is not None:
+        language = numbers  # Waves: without 'language', the number language is the synthesis language too
     word_timestamps = _optional(body, "word_timestamps", bool, "true or false")
+    math_notation = _optional(body, "math_notation", bool, "true or false")
     options = TurnOptions(
         voice_id=voice_id.strip(),
         sample_rate=rate,
@@ -164,6 +180,8 @@ def read_settings(body: Mapping[str, Any], *, require_voice: bool = True) -> Voi
         word_timestamps=bool(word_timestamps),
         pronunciation_dicts=read_pronunciation_dicts(body.get("pronunciation_dicts")),
         markup=read_markup(body.get("markup")),
+        number_language=numbers,
+        math_notation=bool(math_notation),
     )
     return VoiceSettings(options=options, model=model)
 
