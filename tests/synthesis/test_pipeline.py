@@ -163,3 +163,25 @@ def test_closing_stops_a_unit_between_blocks_and_drops_what_is_queued(quiet_joe:
 
     blocks, fronts, left = run(leave_early)
     assert blocks <= 2 and fronts <= 2 and left == 0  # the block heard, and at most the one made beside it
+
+
+def test_closing_from_another_task_ends_a_unit_that_waits_for_its_front(quiet_joe: PiperEngine) -> None:
+    """A live turn cancelled by its client is closed by the socket's releaser while the synthesis task
+    waits for the next unit: that wait ends quietly (it used to raise CancelledError and kill the
+    socket's synthesis task, so the client's next context was never spoken)."""
+
+    async def cancel_while_waiting(pool: SynthesisPool) -> tuple[list[object], bool]:
+        pipeline = TurnPipeline(pool, voice(quiet_joe), OPTIONS, language="en-US")
+        pipeline.add(UNITS[1], 0)
+
+        async def listen() -> list[object]:
+            return [piece async for piece in pipeline.next_unit()]
+
+        listener = asyncio.ensure_future(listen())
+        await asyncio.sleep(0)  # the listener now waits for the unit's front
+        await pipeline.aclose()
+        pieces = await listener
+        return pieces, listener.cancelled()
+
+    pieces, cancelled = run(cancel_while_waiting)
+    assert pieces == [] and not cancelled

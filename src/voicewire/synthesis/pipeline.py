@@ -91,7 +91,8 @@ class _Pending:
 
 class TurnPipeline:
     """One turn in one voice: ``add`` its units in order, take each one's pieces with ``next_unit``
-    (in the same order), then ``finish`` once; ``aclose`` if the turn ends early.
+    (in the same order), then ``finish`` once; ``aclose`` if the turn ends early (a ``next_unit``
+    waiting for a unit then ends without a piece).
 
     Calls must not overlap: one ``next_unit`` iteration (or ``finish``) at a time.
     """
@@ -171,7 +172,15 @@ class TurnPipeline:
         pending = self._pending[0]
         if pending.front is None:
             pending.front = asyncio.ensure_future(self._front(pending, later=0.0))
-        front = await pending.front
+        future = pending.front
+        try:
+            front = await future
+        except asyncio.CancelledError:
+            # ``aclose`` (the turn was cancelled, from another task) dropped this front: the unit
+            # has nothing more to give. Only our own cancellation goes on up.
+            if future.cancelled() and not _cancelling():
+                return
+            raise
         self._pending.popleft()
         self._rendering = True
         self._top_up()
@@ -296,6 +305,12 @@ class TurnPipeline:
             self._top_up()  # the first audio is out: the lookahead may start
         elif runs_dry_at is not None and now > runs_dry_at:
             metrics.UNDERRUNS.labels(self._engine).inc()
+
+
+def _cancelling() -> bool:
+    """True if the running task itself is being cancelled."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _audio_seconds(seconds: float, _result: object) -> float:

@@ -37,6 +37,28 @@ __all__ = ["WyomingListener", "bind_socket"]
 logger = logging.getLogger("voicewire.wyoming")
 
 
+# A client still sending when the server hangs up (a header line without end) would get a TCP reset on
+# close, and a reset discards what the client has not read yet: the ``error`` event explaining why.
+# Bounded: at most this long, this much, and a client that goes quiet is closed at once.
+_LINGER_S = 2.0
+_LINGER_BYTES = 1 << 20
+_LINGER_QUIET_S = 0.2
+
+
+async def _lingering_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Half-close, then read and drop what the client still sends (bounded), so the close is clean."""
+    with contextlib.suppress(Exception):
+        if writer.can_write_eof():
+            writer.write_eof()
+
+        async def drop() -> None:
+            left = _LINGER_BYTES
+            while left > 0 and (got := await asyncio.wait_for(reader.read(min(left, 65536)), _LINGER_QUIET_S)):
+                left -= len(got)
+
+        await asyncio.wait_for(drop(), _LINGER_S)
+
+
 def bind_socket(uri: str) -> socket.socket:
     """A listening TCP socket on ``tcp://HOST:PORT`` (for the supervisor of ``--workers N`` to share).
 
@@ -121,6 +143,7 @@ class WyomingListener:
         self._handlers.add(task)
         try:
             await self._serve(reader, writer)
+            await _lingering_close(reader, writer)
         finally:
             self._handlers.discard(task)
             writer.close()
