@@ -92,6 +92,10 @@ class Settings:
     utilization: float = 0.85
     """Share of the synthesis workers' time admission may promise to real-time streams."""
 
+    busy_wait: float = 10.0
+    """Seconds a request nobody plays in real time (a sync body, an OpenAI file) waits in line for
+    capacity before its 429 ``server_busy``; live streams are refused at once instead."""
+
     ws_deflate: bool = False
     """Accept permessage-deflate on the live WebSocket (see BENCHMARKS.md for why it is off)."""
 
@@ -352,6 +356,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "scheduler": _policy,
     "admission": _bool,
     "utilization": _positive_float,
+    "busy_wait": _non_negative_float,
     "ws_deflate": _bool,
     "playground": _bool,
     "failed_auth_limit": _non_negative_int,

@@ -185,3 +185,21 @@ def test_closing_from_another_task_ends_a_unit_that_waits_for_its_front(quiet_jo
 
     pieces, cancelled = run(cancel_while_waiting)
     assert pieces == [] and not cancelled
+
+
+def test_whole_units_make_the_same_audio_in_one_engine_call_per_unit(quiet_joe: PiperEngine) -> None:
+    """For a body sent only once it is all made (WAV): no decoder windows, the same samples."""
+    engine = Counting(quiet_joe)
+
+    async def both(pool: SynthesisPool) -> tuple[bytes, bytes]:
+        made = []
+        for whole in (False, True):
+            pipeline = TurnPipeline(pool, voice(engine), OPTIONS, language="en-US", whole_units=whole)
+            made.append(b"".join([piece.audio async for piece in speak_all(pipeline, split_text(TEXT))]))
+        return made[0], made[1]
+
+    windowed, whole = run(both)
+    fronts_windowed = len(split_text(TEXT))
+    assert engine.fronts == fronts_windowed  # the whole run called synthesize, never synthesize_blocks
+    a, b = np.frombuffer(windowed, "<i2").astype(np.int32), np.frombuffer(whole, "<i2").astype(np.int32)
+    assert a.shape == b.shape and np.max(np.abs(a - b)) <= 1

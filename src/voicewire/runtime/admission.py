@@ -10,6 +10,11 @@ streamed HTTP body, a WebSocket turn that ends when its last frame goes out) use
 
 ``connection(key)`` is the same for a long-lived socket's slot (five per unit).
 
+Capacity (``synthesis.capacity``) guards real-time streams: one more stream than the workers can keep
+in real time would make every stream stutter, so a live turn is refused at once (429 / ``server_busy``).
+A request nobody plays in real time (a sync body, an OpenAI file) may instead wait its turn for up to
+``wait`` seconds, first come first served, woken as tickets come back; only then is it refused.
+
 A listener without keys (Wyoming) admits against its own owner (``listener_owner``): a key record
 that lives only in this process, never in the store's key table (so it cannot be presented, listed
 or revoked, and it does not count as "a key exists"), whose units bound the listener's turns and
@@ -22,8 +27,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from voicewire import metrics
 from voicewire.auth.keys import ApiKey
@@ -34,11 +40,62 @@ from voicewire.exceptions import ServerBusy, ShuttingDown, StoreError
 from voicewire.runtime.keys import KeyChecker
 from voicewire.synthesis.capacity import Capacity, Ticket
 
-__all__ = ["DRAINING", "Admission", "Grant"]
+__all__ = ["DRAINING", "Admission", "Grant", "WaitingLine"]
 
 logger = logging.getLogger("voicewire.admission")
 
 DRAINING = "The server is shutting down; retry (another replica will take it), or reconnect to go on."
+
+T = TypeVar("T")
+
+
+class WaitingLine:
+    """Requests waiting for something that frees up (capacity), served first come first served.
+
+    Only the head of the line tries; it is woken by ``wake`` (something was given back) and, once
+    it has what it wanted or gave up, wakes the next one.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: deque[asyncio.Event] = deque()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    async def take(self, attempt: Callable[[], T | None], wait: float) -> T | None:
+        """``attempt()``'s first result that is not None, trying now and then each time the line is
+        woken with this request at its head, for up to ``wait`` seconds; None if it never came."""
+        if not self._waiting:  # nobody ahead: no need to queue
+            got = attempt()
+            if got is not None or wait <= 0:
+                return got
+        elif wait <= 0:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        me = asyncio.Event()
+        self._waiting.append(me)
+        try:
+            while True:
+                if self._waiting[0] is me:
+                    got = attempt()
+                    if got is not None:
+                        return got
+                me.clear()
+                left = deadline - loop.time()
+                if left <= 0:
+                    return None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(left):
+                        await me.wait()
+        finally:
+            self._waiting.remove(me)
+            self.wake()
+
+    def wake(self) -> None:
+        """Something was given back: the head of the line tries again."""
+        if self._waiting:
+            self._waiting[0].set()
 
 
 class Grant:
@@ -85,6 +142,7 @@ class Grant:
     async def _release(self) -> None:
         a = self.admission
         a.capacity.release(self.ticket)
+        a.waiting.wake()
         await a.limiter.release(self.lease)
         metrics.ACTIVE.labels(self.log.get("kind", "request"), self.engine).dec()
         metrics.access_log(
@@ -117,6 +175,8 @@ class Admission:
         self._draining = draining
         self._capacity_check = capacity_check
         self._owners: dict[str, ApiKey] = {}
+        self.waiting = WaitingLine()
+        """Batch requests waiting for capacity."""
 
     def listener_owner(self, key_id: str, name: str, units: int) -> ApiKey:
         """The key record a listener without keys admits against (see the module docstring).
@@ -132,17 +192,19 @@ class Admission:
         if self._draining():
             raise ShuttingDown(DRAINING)
 
-    async def admit(self, key: ApiKey, voice: ResolvedVoice, *, log: dict[str, Any]) -> Grant:
+    async def admit(self, key: ApiKey, voice: ResolvedVoice, *, log: dict[str, Any], wait: float = 0.0) -> Grant:
         """A grant for one request or turn in ``voice``; the caller must ``release`` it.
 
         ``log`` holds the access-log fields of the dialect (``event``, ``endpoint``, ``request_id``,
-        ...); its ``kind`` labels the active-streams gauge.
+        ...); its ``kind`` labels the active-streams gauge. ``wait``: seconds a request that nobody
+        plays in real time may wait in line for capacity (0 for a live stream: refused at once).
 
         Raises:
             AuthenticationError: the key was revoked.
             ShuttingDown: the server is draining.
             LimitExceeded: the key's units are all in use.
-            ServerBusy: one more real-time stream would make every stream stutter.
+            ServerBusy: one more real-time stream would make every stream stutter (and stayed so
+                for ``wait`` seconds).
             StoreError: the store cannot be reached (the server fails closed).
         """
         if key.key_id not in self._owners:  # a listener's own owner is in no store to recheck
@@ -150,7 +212,7 @@ class Admission:
         self.refuse_while_draining()
         lease = await self.limiter.acquire(key, "synthesis")
         try:
-            ticket = self._ticket(voice)
+            ticket = await self._ticket(voice, wait)
         except BaseException:
             await self.limiter.release(lease)
             raise
@@ -158,9 +220,11 @@ class Admission:
         return Grant(self, key, lease, ticket, voice.engine.name, log)
 
     @contextlib.asynccontextmanager
-    async def turn(self, key: ApiKey, voice: ResolvedVoice, *, log: dict[str, Any]) -> AsyncIterator[Grant]:
+    async def turn(
+        self, key: ApiKey, voice: ResolvedVoice, *, log: dict[str, Any], wait: float = 0.0
+    ) -> AsyncIterator[Grant]:
         """``admit`` and ``release`` around a block of work."""
-        grant = await self.admit(key, voice, log=log)
+        grant = await self.admit(key, voice, log=log, wait=wait)
         try:
             yield grant
         finally:
@@ -180,14 +244,17 @@ class Admission:
         finally:
             await self.limiter.release(lease)
 
-    def _ticket(self, voice: ResolvedVoice) -> Ticket | None:
-        """Room for one more real-time stream on ``voice``'s engine, or ServerBusy (429)."""
+    async def _ticket(self, voice: ResolvedVoice, wait: float) -> Ticket | None:
+        """Room for one more real-time stream on ``voice``'s engine (within ``wait`` seconds), or
+        ServerBusy (429)."""
         if not self._capacity_check:
             return None
-        ticket = self.capacity.try_admit(voice.engine.name)
+        engine = voice.engine.name
+        ticket = await self.waiting.take(lambda: self.capacity.try_admit(engine), wait)
         if ticket is None:
+            waited = f" for {wait:g} s" if wait > 0 else ""
             raise ServerBusy(
-                f"The server is at capacity ({self.capacity.streams} streams are being synthesized); "
+                f"The server is at capacity ({self.capacity.streams} streams are being synthesized{waited}); "
                 "retry in a moment or on another replica."
             )
         return ticket

@@ -96,10 +96,13 @@ async def speak_once(
         lexicon = await runtime.lexicons.resolve(key, options.pronunciation_dicts)
         reading = None if marked is None and lexicon is None else TurnReading(lexicon=lexicon, marked=marked)
         log = {"event": "request", "endpoint": endpoint, "voice": options.voice_id, **shot.log, "kind": kind}
-        grant = await runtime.admission.admit(key, voice, log=log)
+        # Nobody plays a batch answer in real time: it may wait in line for capacity instead of a 429.
+        wait = runtime.settings.busy_wait if shot.packaging.pacing is Pacing.BATCH else 0.0
+        grant = await runtime.admission.admit(key, voice, log=log, wait=wait)
         grant.characters = len(text)
         pipeline = TurnPipeline(runtime.pool, voice, options, language=language, pacing=shot.packaging.pacing,
-                                endpoint=kind, opened_at=started, reading=reading)  # fmt: skip
+                                endpoint=kind, opened_at=started, reading=reading,
+                                whole_units=shot.packaging.assemble is not None)  # fmt: skip
         units = split_text(text if marked is None else marked.text, first_unit=shot.packaging.first_unit)
         pieces = speak_all(pipeline, units)
         first = await anext(pieces)  # a failure before any byte is still a JSON error

@@ -109,8 +109,14 @@ class TurnPipeline:
         endpoint: str = "",
         opened_at: float | None = None,
         reading: TurnReading | None = None,
+        whole_units: bool = False,
     ) -> None:
-        """``reading``: the turn's pronunciation dictionaries and speech markup, if it has any."""
+        """``reading``: the turn's pronunciation dictionaries and speech markup, if it has any.
+
+        ``whole_units``: synthesize each unit in one engine call instead of block by block, for an
+        answer that is only sent once it is all made (a WAV or FLAC body): no first block to hurry,
+        and no decoder context frames spent on windows (measured for Piper: see BENCHMARKS.md).
+        """
         self.pool = pool
         self.voice = voice
         self.options = options
@@ -121,6 +127,7 @@ class TurnPipeline:
         self.lookahead = lookahead
         self.endpoint = endpoint
         self.reading = reading
+        self.whole_units = whole_units
         self.opened_at = time.monotonic() if opened_at is None else opened_at
         self.renderer = TurnRenderer(
             options.output_format, options.sample_rate, word_timestamps=options.word_timestamps
@@ -265,7 +272,7 @@ class TurnPipeline:
         front is due that much after the turn's next audio, so a lookahead front never runs before
         the blocks of the unit that is to be heard first (measured: with one worker, the next long
         sentence's front ran first and held a short first sentence's audio back by 150-300 ms)."""
-        voice, speed, language = self.voice, self.options.speed, self.language_reading
+        voice, speed, language, whole = self.voice, self.options.speed, self.language_reading, self.whole_units
         lexicon = None if self.reading is None else self.reading.lexicon
 
         def work() -> _Front:
@@ -273,7 +280,10 @@ class TurnPipeline:
             if not unit.speakable:
                 silent = EngineAudio(samples=np.zeros(0, np.float32), sample_rate=voice.info.sample_rate, word_spans=())
                 return _Front(unit, UnitStream.whole(silent))
-            return _Front(unit, voice.engine.synthesize_blocks(voice.info.voice_id, unit.utterance(speed)))
+            engine, voice_id, utterance = voice.engine, voice.info.voice_id, unit.utterance(speed)
+            if whole:
+                return _Front(unit, UnitStream.whole(engine.synthesize(voice_id, utterance)))
+            return _Front(unit, engine.synthesize_blocks(voice_id, utterance))
 
         deadline = self._deadline() + LOOKAHEAD_SHARE * later
         return await self.pool.run(self._engine, work, deadline=deadline, audio_s=lambda _: 0.0)
