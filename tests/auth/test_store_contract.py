@@ -246,6 +246,14 @@ def test_a_dictionary_is_invisible_to_other_owners(make_store: Callable[[], Stor
     assert store.get_dicts("bob", [theirs.dict_id])[0].items == ITEMS[:1]
 
 
+def test_the_operator_may_name_any_owners_dictionaries(make_store: Callable[[], Store]) -> None:
+    """owner None: what a listener's settings name (Wyoming has no keys), whoever made them."""
+    store = make_store()
+    mine = store.create_dict("alice", ITEMS, limit=10)
+    theirs = store.create_dict("bob", ITEMS[:1], limit=10)
+    assert store.get_dicts(None, [theirs.dict_id, "0" * 24, mine.dict_id]) == [theirs, mine]
+
+
 def test_dictionaries_list_oldest_first_and_get_keeps_the_order_asked(make_store: Callable[[], Store]) -> None:
     store = make_store()
     made = [store.create_dict("o", (LexiconEntry(f"w{i}", f"word {i}"),), limit=10) for i in range(4)]

@@ -20,7 +20,7 @@ def test_a_turn_gets_its_own_dictionaries_in_order_and_sees_changes_at_once() ->
     lexicons = Lexicons(store)
 
     async def entries(*ids: str) -> list[str]:
-        lexicon = await lexicons.resolve(record, ids)
+        lexicon = await lexicons.resolve(record.key_id, ids)
         assert lexicon is not None
         return [m.entry.pronunciation for m in lexicon.find("gif and sql")]
 
@@ -28,7 +28,7 @@ def test_a_turn_gets_its_own_dictionaries_in_order_and_sees_changes_at_once() ->
     assert asyncio.run(entries(second.dict_id, first.dict_id)) == ["giff", "sequel"]
     store.update_dict(record.key_id, first.dict_id, [LexiconEntry("gif", "jif")])
     assert asyncio.run(entries(first.dict_id)) == ["jif"]  # the next turn reads it again
-    assert asyncio.run(lexicons.resolve(record, ())) is None
+    assert asyncio.run(lexicons.resolve(record.key_id, ())) is None
 
 
 def test_an_unknown_or_foreign_id_names_the_field() -> None:
@@ -38,5 +38,5 @@ def test_an_unknown_or_foreign_id_names_the_field() -> None:
     bobs = store.create_dict(bob.key_id, [LexiconEntry("x", "y")], limit=5)
     for dict_id in (bobs.dict_id, "0" * 24):
         with pytest.raises(InvalidField, match="pronunciation_dicts") as caught:
-            asyncio.run(Lexicons(store).resolve(alice, [dict_id]))
+            asyncio.run(Lexicons(store).resolve(alice.key_id, [dict_id]))
         assert dict_id in caught.value.message

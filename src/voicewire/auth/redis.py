@@ -215,7 +215,7 @@ class RedisStore(Store):
         ids = [i.decode() for i in self._call(self._redis.zrange, self._k("dicts", owner), 0, -1)]
         return self.get_dicts(owner, ids)
 
-    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+    def get_dicts(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
         ids = list(dict.fromkeys(dict_ids))
         if not ids:
             return []
@@ -226,7 +226,7 @@ class RedisStore(Store):
         return [
             _dict(dict_id, row)
             for dict_id, row in zip(ids, rows, strict=True)
-            if row and row.get(b"owner", b"").decode() == owner
+            if row and owner in (None, row.get(b"owner", b"").decode())
         ]
 
     def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:

@@ -249,11 +249,12 @@ class SqliteStore(Store):
         rows = self._run(_SELECT_DICT + " WHERE owner = ? ORDER BY created_at, dict_id", (owner,))
         return [_dict(r) for r in rows]
 
-    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+    def get_dicts(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
         if not dict_ids:
             return []
         marks = ",".join("?" * len(dict_ids))
-        rows = self._run(_SELECT_DICT + f" WHERE owner = ? AND dict_id IN ({marks})", (owner, *dict_ids))
+        rows = self._run(_SELECT_DICT + f" WHERE (? IS NULL OR owner = ?) AND dict_id IN ({marks})",
+                         (owner, owner, *dict_ids))  # fmt: skip
         found = {d.dict_id: d for d in map(_dict, rows)}
         return [found[i] for i in dict.fromkeys(dict_ids) if i in found]
 

@@ -207,9 +207,10 @@ class Store(ABC):
         raise NotImplementedError("The 'list_dicts' method must be implemented.")
 
     @abstractmethod
-    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+    def get_dicts(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
         """The owner's dictionaries among ``dict_ids``, in that order, each once; ids that are unknown or
-        another key's are left out (the caller says which)."""
+        another key's are left out (the caller says which). ``owner`` None: any key's (for what the
+        operator's settings name, never for what a client asks)."""
         raise NotImplementedError("The 'get_dicts' method must be implemented.")
 
     @abstractmethod
@@ -341,10 +342,10 @@ class MemoryStore(Store):
         with self._lock:
             return sorted((d for d in self._dicts.values() if d.owner == owner), key=lambda d: d.created_at)
 
-    def get_dicts(self, owner: str, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
+    def get_dicts(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[PronunciationDict]:
         with self._lock:
             found = (self._dicts.get(i) for i in dict.fromkeys(dict_ids))
-            return [d for d in found if d is not None and d.owner == owner]
+            return [d for d in found if d is not None and owner in (None, d.owner)]
 
     def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
         with self._lock:

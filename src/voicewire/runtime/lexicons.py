@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from voicewire.auth.keys import ApiKey
 from voicewire.auth.store import Store
 from voicewire.exceptions import InvalidField
 from voicewire.text.lexicon import Lexicon
@@ -23,8 +22,10 @@ class Lexicons:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def resolve(self, key: ApiKey, dict_ids: Sequence[str]) -> Lexicon | None:
-        """The entries of ``dict_ids`` (the key's own), first dictionary first; None when none is named.
+    async def resolve(self, owner: str | None, dict_ids: Sequence[str]) -> Lexicon | None:
+        """The entries of ``dict_ids``, first dictionary first; None when none is named. ``owner``: the
+        id of the key whose dictionaries they must be, or None for any key's (a listener without keys,
+        whose dictionaries the operator names in its settings).
 
         Raises:
             InvalidField: an id is unknown, or another key's (``pronunciation_dicts``, a 400).
@@ -32,9 +33,9 @@ class Lexicons:
         """
         if not dict_ids:
             return None
-        return await asyncio.to_thread(self.load, key.key_id, tuple(dict_ids))
+        return await asyncio.to_thread(self.load, owner, tuple(dict_ids))
 
-    def load(self, owner: str, dict_ids: Sequence[str]) -> Lexicon:
+    def load(self, owner: str | None, dict_ids: Sequence[str]) -> Lexicon:
         """``resolve``, blocking."""
         found = self.store.get_dicts(owner, dict_ids)
         have = {d.dict_id for d in found}

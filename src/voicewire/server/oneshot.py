@@ -93,7 +93,7 @@ async def speak_once(
         voice = runtime.catalog.resolve(options.voice_id)
         language = voice.language(options.language)
         marked = await asyncio.to_thread(parse_ssml, text) if options.markup == "ssml" else None
-        lexicon = await runtime.lexicons.resolve(key, options.pronunciation_dicts)
+        lexicon = await runtime.lexicons.resolve(key.key_id, options.pronunciation_dicts)
         reading = None if marked is None and lexicon is None else TurnReading(lexicon=lexicon, marked=marked)
         log = {"event": "request", "endpoint": endpoint, "voice": options.voice_id, **shot.log, "kind": kind}
         # Nobody plays a batch answer in real time: it may wait in line for capacity instead of a 429.

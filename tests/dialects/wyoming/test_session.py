@@ -149,9 +149,11 @@ def test_a_stream_whose_open_turn_fails_ignores_its_further_text() -> None:
         ({"text": "Hi.", "voice": {"name": "joe", "speaker": "p1"}}, "invalid_field", "'voice.speaker'"),
         ({"text": "Hi.", "voice": {"language": "de_DE"}}, "invalid_field", "en_US, fr_FR"),
         ({"text": "Hi.", "voice": {"name": "joe", "language": "fr"}}, "invalid_field", "'voice.language'"),
-        ({"text": "Hi.", "text_format": "ssml"}, "invalid_field", "'text_format'"),
+        ({"text": "Hi.", "text_format": "html"}, "invalid_field", "'text_format'"),
+        ({"text": "<speak>Hi.", "text_format": "ssml"}, "invalid_markup", "line 1"),
     ],
-    ids=["text-type", "blank", "too-long", "voice-type", "name-type", "speaker", "language", "voice-language", "ssml"],
+    ids=["text-type", "blank", "too-long", "voice-type", "name-type", "speaker", "language", "voice-language",
+         "format", "bad-markup"],  # fmt: skip
 )
 def test_bad_requests_get_one_error_naming_the_field(data: dict[str, Any], code: str, says: str) -> None:
     s = session()

@@ -20,6 +20,9 @@ What a client gets (as the ``wyoming`` package and Home Assistant expect):
   failed ignores its further chunks and still answers its ``synthesize-stop`` with
   ``synthesize-stopped``, so a client that waits for it is not left hanging.
 - Other events (``audio-chunk`` from a client, newer event types) are ignored, as the protocol asks.
+- ``text_format: "ssml"`` on ``synthesize`` or ``synthesize-start``: the text is speech markup (the
+  subset of ``voicewire.text.ssml``), parsed whole; a markup stream is spoken after its
+  ``synthesize-stop`` (a tag may span chunks). Malformed markup is an ``error`` naming where.
 
 The audio is 16-bit mono PCM at the voice's own rate (no resampling).
 """
@@ -41,6 +44,7 @@ from voicewire.engines.base import VoiceInfo
 from voicewire.exceptions import InvalidField, MalformedMessage, TextTooLong, UnknownVoice, VoicewireError
 from voicewire.protocol.sequencer import Problem, TimedOut, Turn, TurnAudio, TurnComplete, TurnFailed, TurnSequencer
 from voicewire.protocol.turn import TurnOptions
+from voicewire.text.ssml import parse_ssml
 
 __all__ = ["CHUNK_SAMPLES", "ListenerDefaults", "Resolve", "WyomingSession"]
 
@@ -48,9 +52,9 @@ CHUNK_SAMPLES = 1024
 """Samples per ``audio-chunk`` (wyoming-piper's default): ~43 ms at 24 kHz."""
 WIDTH = 2
 CHANNELS = 1
-TEXT_FORMATS: Mapping[str, str | None] = {"text": None}
-"""``text_format`` values read, and the ``TurnOptions.markup`` each becomes. Speech markup arrives
-with the markup issue: then ``"ssml": "ssml"`` joins this table."""
+TEXT_FORMATS: Mapping[str, str | None] = {"text": None, "ssml": "ssml"}
+"""``text_format`` values read, and the ``TurnOptions.markup`` each becomes. A markup text is parsed
+whole (``voicewire.text.ssml``): a stream's chunks are held until ``synthesize-stop``."""
 
 Resolve = Callable[[TurnOptions], VoiceInfo]
 """The local voice that speaks a turn with these options, checked against the catalog.
@@ -88,6 +92,9 @@ class _Stream:
     reply: _Reply
     options: TurnOptions | None
     """None: the stream failed at its start (its voice), and its chunks are ignored."""
+    held: list[str] | None = None
+    """A markup stream's chunks, parsed and spoken at ``synthesize-stop``."""
+    held_chars: int = 0
 
 
 class WyomingSession:
@@ -151,7 +158,11 @@ class WyomingSession:
         if len(text) > self.max_text_chars:
             raise TextTooLong(len(text), self.max_text_chars, "'synthesize' event (stream longer texts)")
         reply = _Reply(stream=False, rate=rate)
-        self.sequencer.add_text(now, text, options=options, meta={"reply": reply}, close=True)
+        meta: dict[str, object] = {"reply": reply}
+        if options.markup == "ssml":
+            marked = parse_ssml(text)
+            text, meta["marked"] = marked.text, marked
+        self.sequencer.add_text(now, text, options=options, meta=meta, close=True)
 
     def _synthesize_start(self, data: Mapping[str, Any], now: float) -> None:
         if self._stream is not None:
@@ -166,6 +177,8 @@ class WyomingSession:
             reply.failed = True
             raise
         self._stream.options = options
+        if options.markup == "ssml":
+            self._stream.held = []
 
     def _synthesize_chunk(self, data: Mapping[str, Any], now: float) -> None:
         stream = self._stream
@@ -173,6 +186,13 @@ class WyomingSession:
             raise MalformedMessage("'synthesize-chunk' outside a stream: send 'synthesize-start' first.")
         text = _text(data, "text")
         if stream.reply.failed or stream.options is None or not text:
+            return
+        if stream.held is not None:  # markup: parsed whole at the stop
+            stream.held_chars += len(text)
+            if stream.held_chars > self.max_text_chars:
+                stream.reply.failed = True
+                raise TextTooLong(stream.held_chars, self.max_text_chars, "speech markup stream")
+            stream.held.append(text)
             return
         self.sequencer.add_text(now, text, options=stream.options, meta={"reply": stream.reply})
         if text.strip() and not self.sequencer.is_open():
@@ -183,8 +203,15 @@ class WyomingSession:
         if stream is None:  # nothing was started: an empty stream, stopped
             stream = _Stream(_Reply(stream=True), None)
         stream.reply.stop_received = True
+        text, meta = "", dict[str, object](reply=stream.reply)
+        if stream.held and not stream.reply.failed:
+            try:
+                marked = parse_ssml("".join(stream.held))
+                text, meta["marked"] = marked.text, marked
+            except VoicewireError as exc:  # said, and the stream still ends with synthesize-stopped
+                self.sequencer.problem(exc)
         # Closes the open turn, or (nothing open: no text, or the stream failed) ends an empty one, in order.
-        self.sequencer.add_text(now, "", options=stream.options, meta={"reply": stream.reply}, close=True)
+        self.sequencer.add_text(now, text, options=stream.options, meta=meta, close=True)
 
     _HANDLERS: Mapping[str, Callable[[WyomingSession, Mapping[str, Any], float], None]] = {
         "describe": _describe,
