@@ -56,7 +56,9 @@ def test_describe_lists_every_installed_voice_and_streaming(server: tuple[Runnin
     assert "magnus" not in voices  # an alias resolves by name but is not listed twice
     for voice in voices.values():
         assert voice.installed and voice.attribution.name and voice.description
-        assert voice.languages == ["en_US"] and voice.speakers is None
+        assert voice.languages and voice.speakers is None
+    assert voices["heart"].languages == voices["joe"].languages == ["en_US"]
+    assert voices["jf_alpha"].languages[0] == "ja_JP"  # Kokoro's voices: their own language first
     installed = httpx.get(f"{server[0].url}/waves/v1/voice/get-all-models", headers=server[0].headers).json()["voices"]
     assert set(voices) == {v["voiceId"] for v in installed if v["installed"] and v["voiceId"] not in DEFAULT_ALIASES}
 
