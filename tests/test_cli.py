@@ -377,7 +377,7 @@ def test_speak_refuses_bad_input(home: Path, hibari_home: Path, tmp_path: Path, 
 def test_bad_input_from_the_real_entry_point(home: Path, hibari_home: Path, tmp_path: Path) -> None:
     done = run(["speak", "Hello.", "--voice", "nobody", "-o", "out.wav"], home, hibari_home, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert_one_line_error(done.stderr, "'voice_id'", "'nobody'", "heart", "magnus", "voicewire voices")
+    assert_one_line_error(done.stderr, "'voice_id'", "'nobody'", "heart", "joe", "voicewire voices")
     assert list(tmp_path.iterdir()) == []
 
 

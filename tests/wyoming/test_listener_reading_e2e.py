@@ -6,6 +6,7 @@ made by a key through the store, as ``POST /waves/v1/pronunciation-dicts`` makes
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -46,7 +47,7 @@ def longest_pause(samples: npt.NDArray[np.float32], rate: int) -> float:
     frame = rate // 100
     levels = [float(np.max(np.abs(samples[i : i + frame]))) for i in range(0, len(samples) - frame, frame)]
     loud = [i for i, level in enumerate(levels) if level > 10 ** (-45 / 20)]
-    gaps = [b - a for a, b in zip(loud, loud[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(loud)]
     return max(gaps, default=0) / 100
 
 
@@ -85,6 +86,7 @@ def test_a_markup_stream_is_spoken_at_its_stop_with_a_tag_cut_across_chunks(serv
               SynthesizeChunk(text=BREAK[:cut]).event(), SynthesizeChunk(text=BREAK[cut:]).event(),
               SynthesizeStop().event()]  # fmt: skip
     groups, got = asyncio.run(answer(server[1], *events, until="synthesize-stopped"))
+    assert got[-1] is not None and got[-1].type == "synthesize-stopped"
     assert (groups.starts, groups.stops) == (1, 1)
     assert longest_pause(groups.samples(), groups.rate) >= 1.1
 

@@ -16,6 +16,7 @@ engine), which admission control turns into a capacity.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import threading
@@ -106,9 +107,9 @@ class Scheduler:
             try:
                 result = call.fn()
             except BaseException as exc:  # handed to the awaiting task, which decides
-                call.loop.call_soon_threadsafe(_settle, call.future, None, exc)
+                _hand_back(call.loop, call.future, None, exc)
             else:
-                call.loop.call_soon_threadsafe(_settle, call.future, result, None)
+                _hand_back(call.loop, call.future, result, None)
             finally:
                 with self._ready:
                     self.busy -= 1
@@ -120,6 +121,15 @@ class Scheduler:
                 call.cancelled = True
             self._queue.clear()
             self._ready.notify_all()
+
+
+def _hand_back(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], result: Any, exc: BaseException | None
+) -> None:
+    """Settle ``future`` on its loop; a loop already closed (its program stopped while this call ran)
+    has nobody left to tell."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_settle, future, result, exc)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:

@@ -144,6 +144,10 @@ class WyomingListener:
         try:
             await self._serve(reader, writer)
             await _lingering_close(reader, writer)
+        except asyncio.CancelledError:
+            # The listener is closing (``close``): the connection ends at once. Not raised on: the
+            # stream server's done-callback would log a cancelled handler as an error.
+            pass
         finally:
             self._handlers.discard(task)
             writer.close()

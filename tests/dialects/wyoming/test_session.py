@@ -153,7 +153,7 @@ def test_a_stream_whose_open_turn_fails_ignores_its_further_text() -> None:
         ({"text": "<speak>Hi.", "text_format": "ssml"}, "invalid_markup", "line 1"),
     ],
     ids=["text-type", "blank", "too-long", "voice-type", "name-type", "speaker", "language", "voice-language",
-         "format", "bad-markup"],  # fmt: skip
+         "format", "bad-markup"],
 )
 def test_bad_requests_get_one_error_naming_the_field(data: dict[str, Any], code: str, says: str) -> None:
     s = session()
