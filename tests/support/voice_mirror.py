@@ -12,6 +12,7 @@ Layout under the served root (``VOICEWIRE_VOICES_URL`` = the server's URL):
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -63,6 +64,13 @@ def git_blob_sha1(path: Path) -> str:
 def kokoro_js_voices(cache: Path) -> Path:
     """The ``voices/`` folder of kokoro-js 1.2.1, from ``npm pack`` (needs npm and the registry; the
     tarball is kept in ``cache`` and checked against the registry's SHA-1)."""
+    # One process at a time (the suite runs on several): npm writes the tarball in place.
+    with (cache / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _kokoro_js_voices(cache)
+
+
+def _kokoro_js_voices(cache: Path) -> Path:
     tarball = cache / "kokoro-js-1.2.1.tgz"
     if not tarball.is_file() or hashlib.sha1(tarball.read_bytes(), usedforsecurity=False).hexdigest() != KOKORO_JS_SHA1:
         subprocess.run(["npm", "pack", KOKORO_JS, "--pack-destination", str(cache), "--silent"], check=True,
