@@ -22,7 +22,8 @@ def test_a_run_reports_the_audio_it_wrote(fmt: str) -> None:
     row = bench_speak("heart", fmt, 2)
     assert row["characters"] == len(book(2))
     assert 2.0 < row["audio_s"] < 8.0  # two short sentences, read with a pause between
-    assert row["x_realtime"] == pytest.approx(row["audio_s"] / row["wall_s"], rel=0.05)
+    # x_realtime is rounded to a tenth (under 1x on a busy box: the fresh process's start counts)
+    assert row["x_realtime"] == pytest.approx(row["audio_s"] / row["wall_s"], rel=0.05, abs=0.051)
     assert row["cpu_pct"] > 0 and row["max_rss_mb"] > 50
 
 
