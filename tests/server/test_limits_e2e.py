@@ -109,14 +109,15 @@ def test_a_burst_never_has_more_active_than_units(workers: RunningServer) -> Non
     wait_active(workers, key_id, 0)  # every unit is freed as its request ends
 
 
-def busy_request(server: RunningServer, key: str) -> threading.Thread:
-    """A sync request that keeps its unit for a few seconds."""
+@contextlib.contextmanager
+def busy_request(server: RunningServer, key: str) -> Iterator[None]:
+    """A streamed sync request that keeps its unit until the block ends (the client then leaves)."""
     long_text = " ".join([TEXT] * 30)
-    thread = threading.Thread(target=lambda: httpx.post(server.url + "/waves/v1/tts", timeout=120,
-                                                        json={"text": long_text, "voice_id": "magnus"},
-                                                        headers={"Authorization": f"Bearer {key}"}))  # fmt: skip
-    thread.start()
-    return thread
+    with httpx.stream("POST", server.url + "/waves/v1/tts", timeout=120, headers={"Authorization": f"Bearer {key}"},
+                      json={"text": long_text, "voice_id": "magnus", "output_format": "pcm"}) as busy:  # fmt: skip
+        chunks = busy.iter_raw()  # kept: a dropped iterator would close the response
+        next(chunks)  # audio flows: the unit is taken
+        yield
 
 
 def wait_active(server: RunningServer, key_id: str, count: int) -> None:
@@ -131,15 +132,16 @@ def wait_active(server: RunningServer, key_id: str, count: int) -> None:
 def test_429_on_sse_and_on_a_websocket_turn(workers: RunningServer) -> None:
     key, key_id = make_key(workers, 1, "shapes")
     headers = {"Authorization": f"Bearer {key}"}
-    busy = busy_request(workers, key)
-    wait_active(workers, key_id, 1)
-    r = httpx.post(workers.url + "/waves/v1/tts/live", headers=headers, json={"text": "Hi.", "voice_id": "heart"})
-    assert r.status_code == 429 and r.headers["retry-after"] == "1" and r.json()["code"] == "limit_exceeded"
     with connect(workers.ws_url + "/waves/v1/tts/live", additional_headers=headers) as ws:
-        ws.send(json.dumps({"text": "Refused turn.", "voice_id": "heart"}))
-        frame = json.loads(ws.recv(timeout=20))
-        assert frame["status"] == "error" and frame["code"] == "limit_exceeded" and "request_id" in frame
-        busy.join(timeout=120)
+        with busy_request(workers, key):
+            wait_active(workers, key_id, 1)
+            r = httpx.post(workers.url + "/waves/v1/tts/live", headers=headers,
+                           json={"text": "Hi.", "voice_id": "heart"})  # fmt: skip
+            assert r.status_code == 429 and r.headers["retry-after"] == "1" and r.json()["code"] == "limit_exceeded"
+            ws.send(json.dumps({"text": "Refused turn.", "voice_id": "heart"}))
+            frame = json.loads(ws.recv(timeout=20))
+            assert frame["status"] == "error" and frame["code"] == "limit_exceeded" and "request_id" in frame
+        wait_active(workers, key_id, 0)  # the busy client left: its unit is free
         ws.send(json.dumps({"text": "Now there is room.", "voice_id": "heart"}))  # the socket stayed open
         frames = []
         while not frames or frames[-1]["status"] not in ("complete", "error"):
