@@ -111,7 +111,9 @@ def test_thread_setting_reaches_the_sessions(engine_cache: Path) -> None:
     loaded = engine._voice("joe")
     assert loaded.decoder is not None and loaded.windowed
     for session in (loaded.front, loaded.decoder):
-        assert session.get_session_options().intra_op_num_threads == 2
+        options = session.get_session_options()
+        assert options.intra_op_num_threads == 2
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     cached = sorted(p.name.split(".", 1)[1] for p in (engine_cache / "piper").glob("joe-*.onnx"))
     assert cached == ["decoder.onnx", "front.onnx"]  # the cut graphs are cached on disk
 
