@@ -18,6 +18,8 @@ from websockets.sync.client import connect
 
 from support.server import RunningServer, start_server
 from voicewire.auth.sqlite import SqliteStore
+from voicewire.config import Settings
+from voicewire.server.run import share_cores
 
 CLEAN_EXIT = (0, -signal.SIGTERM)
 """uvicorn re-raises the SIGTERM it handled once its shutdown is done (systemd counts that as a clean
@@ -133,3 +135,14 @@ def test_several_workers_stop_on_sigterm(tmp_path: Path) -> None:
         assert server.process.wait(timeout=60) == 0
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(("cores", "processes", "threads"), [(2, 2, 2), (2, 1, 2), (8, 2, 4), (2, 4, 2), (16, 4, 4)])
+def test_processes_share_the_cores_with_two_synthesis_workers_at_least(cores: int, processes: int,
+                                                                        threads: int) -> None:  # fmt: skip
+    """Each process has two workers or more (a lone stream's next unit is made beside the one being
+    decoded), and the processes' capacity together promises what the cores can give, no more."""
+    shared = share_cores(Settings(workers=processes, utilization=0.8), cores)
+    assert shared.synthesis_workers == threads
+    budget = shared.synthesis_workers * shared.utilization * processes
+    assert budget == pytest.approx(0.8 * cores)

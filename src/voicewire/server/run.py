@@ -38,7 +38,7 @@ from voicewire.runtime.runtime import Runtime
 if TYPE_CHECKING:
     from voicewire.wyoming.listener import WyomingListener
 
-__all__ = ["DrainingServer", "run", "serve", "uvicorn_config"]
+__all__ = ["DrainingServer", "run", "serve", "share_cores", "uvicorn_config"]
 
 logger = logging.getLogger("voicewire.server")
 
@@ -156,8 +156,7 @@ def run(settings: Settings) -> None:
         asyncio.run(serve(settings))
         return
     if "VOICEWIRE_SYNTHESIS_WORKERS" not in os.environ:
-        # N processes share the cores: each gets its share of synthesis threads.
-        settings = settings.replace(synthesis_workers=max(1, (os.cpu_count() or 1) // settings.workers))
+        settings = share_cores(settings, os.cpu_count() or 1)
     sock = uvicorn_config(settings, None).bind_socket()
     wyoming_socket = None
     if settings.wyoming:
@@ -172,6 +171,21 @@ def run(settings: Settings) -> None:
 
 def _worker(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
     asyncio.run(serve(settings, [sock], wyoming_socket))
+
+
+def share_cores(settings: Settings, cores: int) -> Settings:
+    """One of ``settings.workers`` processes' synthesis settings on ``cores`` cores.
+
+    Each process gets at least two synthesis workers, so that a lone stream's next unit is prepared
+    on one while its current unit decodes on the other (measured with one worker per process, the
+    old split on two cores: a Piper turn's 120-character second clause was prepared only after its
+    first clause was decoded, and its audio ran dry for 0.8 s; with two, no gap over 110 ms), and
+    its capacity promises only its share of the cores (``utilization`` scaled down accordingly), so
+    the processes together never admit more real-time streams than the machine can keep.
+    """
+    share = cores / settings.workers
+    workers = max(2, int(share))
+    return settings.replace(synthesis_workers=workers, utilization=settings.utilization * share / workers)
 
 
 def _supervise(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
