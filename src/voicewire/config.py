@@ -62,6 +62,10 @@ class Settings:
     threads: int = 1
     """onnxruntime intra-op threads per model session."""
 
+    lone_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """onnxruntime intra-op threads of a Piper call that runs alone on the machine (a second session
+    per voice); at most ``threads``: no second session."""
+
     synthesis_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Worker threads that run engines; synthesis never runs on the event loop."""
 
@@ -346,6 +350,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "max_text_chars": _positive_int,
     "idle_timeout": float,
     "threads": _positive_int,
+    "lone_threads": _positive_int,
     "synthesis_workers": _positive_int,
     "preload": _voice_list,
     "log_level": str,

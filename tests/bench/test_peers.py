@@ -402,12 +402,14 @@ def test_bad_options_are_usage_errors(args: list[str], message: str, monkeypatch
 def test_a_short_run_against_a_real_voicewire() -> None:
     settings = ProbeSettings(sentences=PEER_SENTENCES[:3], seconds=2.0, levels=(1,), warmup=1, pause_s=0.0)
     said: list[str] = []
-    run = PeersRun(targets=("voicewire-heart", "voicewire-wyoming-heart"), workers=1)
+    run = PeersRun(targets=("voicewire-heart", "voicewire-heart-pcm", "voicewire-wyoming-heart"), workers=1)
     report = run_peers(run, settings, said.append)
-    waves, wyoming = report["targets"]
+    waves, pcm, wyoming = report["targets"]
     assert waves["name"] == "voicewire-heart" and waves["voice"] == "heart" and waves["rss_mb"] > 0
+    assert waves["api"] == "POST /waves/v1/tts (wav)" and pcm["api"] == "POST /waves/v1/tts (pcm)"
+    assert pcm["voice"] == "heart"
     assert wyoming["name"] == "voicewire-wyoming-heart" and wyoming["api"] == "Wyoming synthesize"
-    for target in (waves, wyoming):
+    for target in (waves, pcm, wyoming):
         seq = target["sequential"]
         assert (seq["requests"], seq["errors"], seq["refused"], seq["silent"]) == (3, 0, 0, 0), seq
         assert seq["ttfa_ms_p50"] is not None and seq["audio_s"] > 3.0

@@ -118,6 +118,23 @@ def test_thread_setting_reaches_the_sessions(engine_cache: Path) -> None:
     assert cached == ["decoder.onnx", "front.onnx"]  # the cut graphs are cached on disk
 
 
+def test_a_call_alone_runs_on_the_wide_sessions_and_makes_the_same_audio(engine_cache: Path) -> None:
+    from voicewire.engines.onnx import with_all_cores
+
+    engine = PiperEngine(threads=1, lone_threads=2, cache_dir=engine_cache, noise=False)
+    loaded = engine._voice("joe")
+    assert loaded.wide is not None
+    for session in loaded.wide:
+        assert session.get_session_options().intra_op_num_threads == 2
+    assert loaded.front_session() is loaded.front  # not alone: one thread
+    with with_all_cores(True):
+        assert loaded.front_session() is loaded.wide[0] and loaded.decoder_session() is loaded.wide[1]
+        wide = engine.synthesize("joe", Utterance.of(LONG)).samples
+    narrow = engine.synthesize("joe", Utterance.of(LONG)).samples
+    assert wide.shape == narrow.shape and np.max(np.abs(wide - narrow)) < 1e-4
+    assert PiperEngine(threads=2, lone_threads=2, cache_dir=engine_cache)._voice("joe").wide is None
+
+
 def test_without_a_cache_the_graphs_are_built_in_memory() -> None:
     engine = PiperEngine()
     graphs = engine._graphs(bundled_voices()[0])

@@ -112,3 +112,31 @@ def test_closed_scheduler_refuses_work() -> None:
             await scheduler.run(lambda: 1, deadline=0.0)
 
     asyncio.run(main())
+
+
+def test_a_call_alone_may_use_every_core_and_one_beside_another_may_not() -> None:
+    from voicewire.engines.onnx import all_cores_free
+
+    async def main() -> tuple[bool, bool, bool]:
+        scheduler = Scheduler(2)
+        alone = await scheduler.run(all_cores_free, deadline=0.0)
+        gate, started = threading.Event(), threading.Event()
+
+        def hold() -> bool:
+            started.set()
+            gate.wait(10)
+            return all_cores_free()
+
+        held = asyncio.ensure_future(scheduler.run(hold, deadline=0.0))
+        while not started.is_set():
+            await asyncio.sleep(0.001)
+        beside = await scheduler.run(all_cores_free, deadline=0.0)
+        gate.set()
+        first = await held
+        scheduler.close()
+        return alone, first, beside
+
+    alone, first, beside = asyncio.run(main())
+    assert alone is True and first is True  # each started with nothing else running
+    assert beside is False
+    assert not all_cores_free()  # the workers' answer is theirs: this thread was never told

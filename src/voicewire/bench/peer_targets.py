@@ -152,8 +152,11 @@ class WavReader:
         self.sample_rate = rate
 
 
-def _post_wav(url: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> Iterator[Pcm]:
-    """POST a JSON body; yield the WAV answer's samples as they arrive."""
+def _post_wav(
+    url: str, path: str, body: dict[str, Any], headers: dict[str, str], *, raw_rate: int | None = None
+) -> Iterator[Pcm]:
+    """POST a JSON body; yield the WAV answer's samples as they arrive (``raw_rate``: the answer is
+    headerless 16-bit PCM at that rate instead)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=TIMEOUT_S)
     try:
@@ -164,6 +167,14 @@ def _post_wav(url: str, path: str, body: dict[str, Any], headers: dict[str, str]
             if response.status == 429 and b"server_busy" in text:
                 raise Refused(text.decode(errors="replace"), float(response.getheader("Retry-After") or 1))
             raise RuntimeError(f"POST {path} answered {response.status}: {text!r}")
+        if raw_rate is not None:
+            odd = b""
+            while chunk := response.read1(65536):
+                chunk, whole = odd + chunk, (len(odd) + len(chunk)) // 2 * 2
+                chunk, odd = chunk[:whole], chunk[whole:]
+                if chunk:
+                    yield Pcm(raw_rate, chunk)
+            return
         wav = WavReader()
         while chunk := response.read1(65536):
             pcm = wav.receive_data(chunk)
@@ -178,19 +189,23 @@ def _post_wav(url: str, path: str, body: dict[str, Any], headers: dict[str, str]
 
 @dataclass(frozen=True)
 class WavesTarget(Target):
-    """voicewire (or any Waves-compatible server): ``POST /waves/v1/tts`` with ``output_format`` wav."""
+    """voicewire (or any Waves-compatible server): ``POST /waves/v1/tts`` with ``output_format`` wav
+    (a complete file, so nothing plays before the whole text is made) or pcm (sent as it is made)."""
 
     url: str = "http://127.0.0.1:8000"
     key: str = ""
     voice: str = "joe"
     sample_rate: int = 22050
+    output_format: str = "wav"
 
     def speak(self, text: str) -> Iterator[Pcm]:
-        body = {"text": text, "voice_id": self.voice, "output_format": "wav", "sample_rate": self.sample_rate}
-        return _post_wav(self.url, "/waves/v1/tts", body, {"Authorization": f"Bearer {self.key}"})
+        body = {"text": text, "voice_id": self.voice, "output_format": self.output_format,
+                "sample_rate": self.sample_rate}  # fmt: skip
+        raw = self.sample_rate if self.output_format == "pcm" else None
+        return _post_wav(self.url, "/waves/v1/tts", body, {"Authorization": f"Bearer {self.key}"}, raw_rate=raw)
 
     def describe(self) -> dict[str, Any]:
-        return {"api": "POST /waves/v1/tts (wav)", "url": self.url, "voice": self.voice,
+        return {"api": f"POST /waves/v1/tts ({self.output_format})", "url": self.url, "voice": self.voice,
                 "sample_rate": self.sample_rate}  # fmt: skip
 
 

@@ -50,10 +50,12 @@ __all__ = [
     "sequential_row",
 ]
 
-BUILTIN_TARGETS = ("piper-http", "wyoming-piper", "voicewire-joe", "voicewire-heart", "voicewire-wyoming-joe",
-                   "voicewire-wyoming-heart")  # fmt: skip
-"""``voicewire-wyoming-*``: the started voicewire's own Wyoming listener (``serve --wyoming``), asked as
-wyoming-piper is, one connection per sentence."""
+BUILTIN_TARGETS = ("piper-http", "wyoming-piper", "voicewire-joe", "voicewire-heart", "voicewire-joe-pcm",
+                   "voicewire-heart-pcm", "voicewire-wyoming-joe", "voicewire-wyoming-heart")  # fmt: skip
+"""``voicewire-VOICE``: a WAV body, complete (the wire contract: exact sizes), so its first audio is the
+whole sentence's synthesis, as the peers' is; ``voicewire-VOICE-pcm``: the same request for headerless
+pcm, sent window by window as it is made; ``voicewire-wyoming-*``: the started voicewire's own Wyoming
+listener (``serve --wyoming``), asked as wyoming-piper is, one connection per sentence."""
 WARMUP_TEXT = "Good morning, this is a short warm-up."
 Progress = Callable[[str], None]
 
@@ -292,7 +294,8 @@ def run_peers(run: PeersRun, settings: ProbeSettings, progress: Progress) -> dic
                                          "running one, use --wyoming NAME=tcp://HOST:PORT?voice=V.")  # fmt: skip
                     target = WyomingTarget(label, port=wyoming_port, voice=label.removeprefix("voicewire-wyoming-"))
                 else:
-                    target = WavesTarget(label, url=url, key=key, voice=label.removeprefix("voicewire-"))
+                    voice, pcm = label.removeprefix("voicewire-").removesuffix("-pcm"), label.endswith("-pcm")
+                    target = WavesTarget(label, url=url, key=key, voice=voice, output_format="pcm" if pcm else "wav")
                 result = {**probe_target(target, settings, progress), "server": f"voicewire {__version__}"}
                 results.append({**result, **(rss_mb(pid) if pid else {})})
     for target in run.extra:

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["session_options"]
+__all__ = ["all_cores_free", "session_options", "with_all_cores"]
+
+_call = threading.local()
+
+
+def all_cores_free() -> bool:
+    """True while the calling thread runs the only synthesis call on the machine (the scheduler says
+    so, see ``voicewire.synthesis.busy``): an engine may then run it on every core."""
+    return bool(getattr(_call, "all_cores", False))
+
+
+@contextlib.contextmanager
+def with_all_cores(free: bool) -> Iterator[None]:
+    """Run the block with :func:`all_cores_free` answering ``free`` on this thread."""
+    before = all_cores_free()
+    _call.all_cores = free
+    try:
+        yield
+    finally:
+        _call.all_cores = before
 
 
 def session_options(threads: int) -> Any:

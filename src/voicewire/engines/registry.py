@@ -38,7 +38,8 @@ def build_catalog(settings: Settings) -> Catalog:
     budget = VoiceBudget(settings.max_loaded_voices)
     voices = settings.voices_dir
     hibari = import_engine("hibari")(threads=settings.threads, voices_dir=voices / "hibari", budget=budget)
-    piper = import_engine("piper")(threads=settings.threads, voices_dir=voices / "piper", cache_dir=settings.cache_dir,
+    piper = import_engine("piper")(threads=settings.threads, lone_threads=settings.lone_threads,
+                                   voices_dir=voices / "piper", cache_dir=settings.cache_dir,
                                    budget=budget)  # fmt: skip
     kokoro = import_engine("kokoro")(threads=settings.threads, voices_dir=voices / "kokoro", budget=budget)
     return Catalog([hibari, piper, kokoro], settings.aliases, listed=lambda: listed_voices(voices), budget=budget)

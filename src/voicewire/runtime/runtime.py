@@ -26,6 +26,7 @@ from voicewire.runtime.admission import Admission
 from voicewire.runtime.keys import KeyChecker
 from voicewire.runtime.lexicons import Lexicons
 from voicewire.runtime.voice_reload import reload_voices_forever
+from voicewire.synthesis.busy import MachineBusy
 from voicewire.synthesis.pool import SynthesisPool
 
 __all__ = ["Connection", "Runtime"]
@@ -44,10 +45,18 @@ class Connection(Protocol):
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, catalog: Catalog | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        catalog: Catalog | None = None,
+        store: Store | None = None,
+        busy: MachineBusy | None = None,
+    ) -> None:
         """Builds the services (cheap: engines load their voices lazily, or in ``start``).
 
-        ``catalog`` and ``store`` default to the real engines and the configured store.
+        ``catalog`` and ``store`` default to the real engines and the configured store; ``busy``
+        (the running synthesis calls the server's processes share) to this process's own count.
         """
         from voicewire.auth.open import open_store
         from voicewire.engines.registry import build_catalog
@@ -56,7 +65,7 @@ class Runtime:
         self.catalog = catalog if catalog is not None else build_catalog(settings)
         self.store = store if store is not None else open_store(settings.store, settings.home)
         self.pool = SynthesisPool(
-            settings.synthesis_workers, policy=settings.scheduler, utilization=settings.utilization
+            settings.synthesis_workers, policy=settings.scheduler, utilization=settings.utilization, busy=busy
         )
         self.keys = KeyChecker(self.store, ttl=settings.key_cache_ttl, failed_auth_limit=settings.failed_auth_limit)
         self.lexicons = Lexicons(self.store)

@@ -27,6 +27,7 @@ import signal
 import socket
 import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -34,6 +35,7 @@ import uvicorn
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError
 from voicewire.runtime.runtime import Runtime
+from voicewire.synthesis.busy import MachineBusy
 
 if TYPE_CHECKING:
     from voicewire.wyoming.listener import WyomingListener
@@ -84,16 +86,21 @@ def uvicorn_config(settings: Settings, app: Any) -> uvicorn.Config:
 
 
 async def serve(
-    settings: Settings, sockets: list[socket.socket] | None = None, wyoming_socket: socket.socket | None = None
+    settings: Settings,
+    sockets: list[socket.socket] | None = None,
+    wyoming_socket: socket.socket | None = None,
+    busy: tuple[Path, int] | None = None,
 ) -> None:
     """One server process: its runtime, and every listener on it, until SIGTERM or Ctrl-C.
 
-    ``wyoming_socket``: the Wyoming port bound by the supervisor (which then also advertises it).
+    ``wyoming_socket``: the Wyoming port bound by the supervisor (which then also advertises it);
+    ``busy``: the file where the supervisor's processes count their running synthesis calls, and
+    this process's slot in it.
     """
     from voicewire.server.app import create_app
 
     _log_to_stderr(settings.log_level)
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, busy=MachineBusy(busy))
     await runtime.start()
     listeners: tuple[WyomingListener, ...] = ()
     advertisement = None
@@ -169,8 +176,10 @@ def run(settings: Settings) -> None:
     _supervise(settings, sock, wyoming_socket)
 
 
-def _worker(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
-    asyncio.run(serve(settings, [sock], wyoming_socket))
+def _worker(
+    settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None, busy: tuple[Path, int]
+) -> None:
+    asyncio.run(serve(settings, [sock], wyoming_socket, busy))
 
 
 def share_cores(settings: Settings, cores: int) -> Settings:
@@ -198,13 +207,15 @@ def _supervise(settings: Settings, sock: socket.socket, wyoming_socket: socket.s
             advertisement = _advertisement(settings, int(wyoming_socket.getsockname()[1]))
             advertisement.open()
         try:
-            _run_workers(settings, sock, wyoming_socket)
+            _run_workers(settings, sock, wyoming_socket, Path(folder) / "synthesis-busy")
         finally:
             if advertisement is not None:
                 advertisement.close()
 
 
-def _run_workers(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None = None) -> None:
+def _run_workers(
+    settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None, busy_file: Path
+) -> None:
     from prometheus_client import multiprocess as prometheus_multiprocess
 
     context = multiprocessing.get_context("spawn")
@@ -216,12 +227,13 @@ def _run_workers(settings: Settings, sock: socket.socket, wyoming_socket: socket
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
 
-    def start() -> Any:
-        process = context.Process(target=_worker, args=(settings, sock, wyoming_socket), daemon=False)
+    def start(slot: int) -> Any:
+        process = context.Process(target=_worker, args=(settings, sock, wyoming_socket, (busy_file, slot)),
+                                  daemon=False)  # fmt: skip
         process.start()
         return process
 
-    processes = [start() for _ in range(settings.workers)]
+    processes = [start(slot) for slot in range(settings.workers)]
     logger.info("= %d worker processes on %s:%d", settings.workers, settings.host, settings.port)
     while not stopping:
         time.sleep(0.2)
@@ -229,7 +241,7 @@ def _run_workers(settings: Settings, sock: socket.socket, wyoming_socket: socket
             if not process.is_alive() and not stopping:
                 logger.warning("! worker %d exited with %s; starting a new one", process.pid, process.exitcode)
                 prometheus_multiprocess.mark_process_dead(process.pid)  # type: ignore[no-untyped-call]
-                processes[i] = start()
+                processes[i] = start(i)
     for process in processes:
         if process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGTERM)

@@ -21,6 +21,7 @@ from voicewire import metrics
 from voicewire.engines.base import Utterance
 from voicewire.engines.catalog import ResolvedVoice
 from voicewire.exceptions import EngineError, VoicewireError
+from voicewire.synthesis.busy import MachineBusy
 from voicewire.synthesis.capacity import Capacity
 from voicewire.synthesis.memory import release_freed_memory
 from voicewire.synthesis.scheduler import Scheduler
@@ -33,9 +34,12 @@ logger = logging.getLogger("voicewire.synthesis")
 
 
 class SynthesisPool:
-    def __init__(self, workers: int, *, policy: str = "deadline", utilization: float = 0.85) -> None:
+    def __init__(
+        self, workers: int, *, policy: str = "deadline", utilization: float = 0.85, busy: MachineBusy | None = None
+    ) -> None:
+        """``busy``: the count of synthesis calls the server's processes share (default: this pool's own)."""
         self.workers = workers
-        self.scheduler = Scheduler(workers, policy=policy, on_start=metrics.QUEUE_WAIT.observe)
+        self.scheduler = Scheduler(workers, policy=policy, on_start=metrics.QUEUE_WAIT.observe, busy=busy)
         self.capacity = Capacity(workers, utilization=utilization)
 
     async def run(
@@ -86,3 +90,4 @@ class SynthesisPool:
 
     def close(self) -> None:
         self.scheduler.close()
+        self.scheduler.machine.close()

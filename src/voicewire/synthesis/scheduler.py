@@ -10,7 +10,8 @@ they came. A call whose awaiting task is cancelled (its client left) is dropped 
 started; one already running finishes and its result is discarded.
 
 The scheduler also measures what synthesis costs (seconds of compute per second of audio, per
-engine), which admission control turns into a capacity.
+engine), which admission control turns into a capacity, and counts the calls running on the machine
+(``voicewire.synthesis.busy``): a call that starts alone may use every core.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+from voicewire.engines.onnx import with_all_cores
+from voicewire.synthesis.busy import MachineBusy
 
 __all__ = ["POLICIES", "Scheduler"]
 
@@ -43,12 +47,19 @@ class _Call(Generic[T]):
 
 class Scheduler:
     def __init__(
-        self, workers: int, *, policy: str = "deadline", on_start: Callable[[float], None] | None = None
+        self,
+        workers: int,
+        *,
+        policy: str = "deadline",
+        on_start: Callable[[float], None] | None = None,
+        busy: MachineBusy | None = None,
     ) -> None:
+        """``busy``: the machine's count of running calls (default: this scheduler's own)."""
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}: use one of {', '.join(POLICIES)}")
         self.workers = workers
         self.policy = policy
+        self.machine = busy if busy is not None else MachineBusy()
         self._on_start = on_start  # called with each call's seconds in the queue
         self._queue: list[_Call[Any]] = []
         self._ready = threading.Condition()
@@ -104,13 +115,16 @@ class Scheduler:
             del self.waited[:-1000]
             if self._on_start is not None:
                 self._on_start(started - call.queued_at)
+            alone = self.machine.start()
             try:
-                result = call.fn()
+                with with_all_cores(alone):
+                    result = call.fn()
             except BaseException as exc:  # handed to the awaiting task, which decides
                 _hand_back(call.loop, call.future, None, exc)
             else:
                 _hand_back(call.loop, call.future, result, None)
             finally:
+                self.machine.finish()
                 with self._ready:
                     self.busy -= 1
 
