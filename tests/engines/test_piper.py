@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,6 +123,10 @@ def test_a_call_alone_runs_on_the_wide_sessions_and_makes_the_same_audio(engine_
     from voicewire.engines.onnx import with_all_cores
 
     engine = PiperEngine(threads=1, lone_threads=2, cache_dir=engine_cache, noise=False)
+    engine.load("joe")
+    deadline = time.monotonic() + 60
+    while engine._voice("joe").wide is None and time.monotonic() < deadline:  # opened beside, not before
+        time.sleep(0.05)
     loaded = engine._voice("joe")
     assert loaded.wide is not None
     for session in loaded.wide:

@@ -22,6 +22,7 @@ local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -53,6 +54,8 @@ GAIN = 1.2
 WARM_UP = "Warm up the voice with a sentence long enough to be decoded in three windows."
 WINDOW_TOLERANCE = 1e-5
 """Largest difference allowed between a windowed and a whole decode (measured on joe: 6e-7)."""
+
+logger = logging.getLogger("voicewire.engines")
 
 _LANG_FLAGS = re.compile(r"\([^)]+\)")
 
@@ -249,9 +252,28 @@ class PiperEngine(Engine):
                 self._loaded_from[voice_id] = stat
         if fresh:
             self._budget.loaded(self, voice_id)  # outside our lock: it may unload one of our voices
+            if self._lone_threads > self._threads:
+                threading.Thread(target=self._widen, args=(voice_id, loaded, files), daemon=True,
+                                 name=f"voicewire-piper-widen-{voice_id}").start()  # fmt: skip
         else:
             self._budget.used(self, voice_id)
         return loaded
+
+    def _widen(self, voice_id: str, loaded: _Loaded, files: PiperVoiceFiles) -> None:
+        """Give a loaded voice its sessions for lone calls. Off the request path: a voice's first
+        request must not wait for a second pair of sessions (1-2 s to open); until they are there,
+        its calls run on one thread."""
+        try:
+            sessions = open_sessions(self._graphs(files), self._lone_threads)
+            wide = replace(loaded, wide=(sessions[0], sessions[1] if len(sessions) > 1 else None))
+            with with_all_cores(True):  # onnxruntime plans a session's memory on its first run
+                self._synthesize(replace(wide, windowed=False), Utterance.of(["Hello", "there."]))
+        except Exception:  # the one-thread sessions serve on; the voice loaded, so this is unexpected
+            logger.warning("! voice %r (piper): no sessions for lone calls", voice_id, exc_info=True)
+            return
+        with self._lock:
+            if self._loaded.get(voice_id) is loaded:  # not unloaded or replaced meanwhile
+                self._loaded[voice_id] = wide
 
     def unload(self, voice_id: str) -> None:
         self._loaded.pop(voice_id, None)
@@ -287,11 +309,6 @@ class PiperEngine(Engine):
         clusters = frozenset(tuple(c) for c in config.get("vowel_clusters", []) or [])
         loaded = _Loaded(sessions[0], sessions[1] if len(sessions) > 1 else None, config,
                          config["phoneme_id_map"], config["espeak"]["voice"], clusters)  # fmt: skip
-        if self._lone_threads > self._threads:
-            wide = open_sessions(graphs, self._lone_threads)
-            loaded = replace(loaded, wide=(wide[0], wide[1] if len(wide) > 1 else None))
-            with with_all_cores(True):  # onnxruntime plans a session's memory on its first run
-                self._synthesize(replace(loaded, windowed=False), Utterance.of(["Hello", "there."]))
         if loaded.decoder is None:
             self._synthesize(loaded, Utterance.of(WARM_UP.split()))  # warm-up
             return loaded
