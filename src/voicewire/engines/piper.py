@@ -253,7 +253,9 @@ class PiperEngine(Engine):
         if fresh:
             self._budget.loaded(self, voice_id)  # outside our lock: it may unload one of our voices
             if self._lone_threads > self._threads:
-                threading.Thread(target=self._widen, args=(voice_id, loaded, files), daemon=True,
+                # Not a daemon: a program that ends while onnxruntime builds a session must wait for
+                # it (a daemon thread inside onnxruntime at interpreter exit crashed `speak`, SIGSEGV).
+                threading.Thread(target=self._widen, args=(voice_id, loaded, files), daemon=False,
                                  name=f"voicewire-piper-widen-{voice_id}").start()  # fmt: skip
         else:
             self._budget.used(self, voice_id)
