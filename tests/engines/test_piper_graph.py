@@ -10,7 +10,15 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from voicewire.engines.piper_graph import CONTEXT, FIRST_FRAMES, MAX_FRAMES, decoder_input, split, windows
+from voicewire.engines.piper_graph import (
+    CONTEXT,
+    FIRST_FRAMES,
+    MAX_FRAMES,
+    SECOND_GROWTH,
+    decoder_input,
+    split,
+    windows,
+)
 
 
 def vits_like(*, conditioned: bool = False, scoped: bool = True) -> Any:
@@ -93,5 +101,8 @@ def test_windows_cover_every_frame_once_with_context(frames: int) -> None:
         assert w.end - w.start <= MAX_FRAMES + MAX_FRAMES // 2 + CONTEXT
     if frames > 2 * FIRST_FRAMES:
         assert plan[0].end == FIRST_FRAMES  # the first audio comes from a small window
+    if len(plan) > 1:  # the second is made while the first plays: small too, whatever the unit's length
+        second = FIRST_FRAMES * SECOND_GROWTH
+        assert plan[1].end - plan[1].start <= second + second // 2 + CONTEXT
     else:
         assert len(plan) == 1  # a short unit costs no more decoded whole than its first window would

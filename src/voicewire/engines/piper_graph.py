@@ -24,8 +24,14 @@ CONTEXT = 16
 """Frames of context decoded on each side of a window and thrown away."""
 FIRST_FRAMES = 32
 """Frames in a unit's first window (about 0.37 s at 22050 Hz): small, so the first audio is early."""
+SECOND_GROWTH = 2
+"""The second window is this many times the first: it is decoded while the first one plays (0.37 s)
+and a client waits for its first frame meanwhile. At 4x (up to 168 frames with a short sentence's
+tail) it took 180-350 ms on one thread beside the first window's render, and voice-agent clients
+saw no frame for that long (``bench live``, Piper, 14 turns: a gap over 150 ms in 9 of them)."""
 GROWTH = 4
-"""Each later window is this many times the one before: fewer calls, less context decoded twice."""
+"""Each window after the second is this many times the one before: fewer calls, less context
+decoded twice."""
 MAX_FRAMES = 512
 
 
@@ -106,4 +112,4 @@ def windows(frames: int, first: int = FIRST_FRAMES) -> Iterator[Window]:
         if frames - end <= size // 2 + CONTEXT:
             end = frames
         yield Window(max(0, start - CONTEXT), start, end, min(frames, end + CONTEXT))
-        start, size = end, min(size * GROWTH, MAX_FRAMES)
+        start, size = end, min(size * (SECOND_GROWTH if start == 0 else GROWTH), MAX_FRAMES)

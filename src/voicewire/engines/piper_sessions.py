@@ -43,7 +43,8 @@ def _verdict_path(graph: str) -> Path:
     from voicewire.engines import piper_graph
 
     # The answer holds for one way of cutting windows: another context or size asks again.
-    cut = f"{piper_graph.CONTEXT}-{piper_graph.FIRST_FRAMES}-{piper_graph.GROWTH}-{piper_graph.MAX_FRAMES}"
+    cut = (f"{piper_graph.CONTEXT}-{piper_graph.FIRST_FRAMES}-{piper_graph.SECOND_GROWTH}-{piper_graph.GROWTH}"
+           f"-{piper_graph.MAX_FRAMES}")  # fmt: skip
     return Path(f"{graph}.windows-{cut}-{_tag()}")
 
 
