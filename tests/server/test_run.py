@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -10,8 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+import wave
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 import websockets
 from websockets.sync.client import connect
@@ -133,6 +137,34 @@ def test_several_workers_stop_on_sigterm(tmp_path: Path) -> None:
                     ws.recv(timeout=20)
             assert ws.close_code == 1001
         assert server.process.wait(timeout=60) == 0
+    finally:
+        server.stop()
+
+
+def test_two_workers_open_piper_sessions_for_lone_calls_and_serve_with_them(tmp_path: Path) -> None:
+    """The default server (two processes, lone-call sessions on) speaks Piper once each process has
+    its sessions for calls alone on the machine, and while both run calls side by side."""
+    env = {"VOICEWIRE_WORKERS": "2", "VOICEWIRE_LONE_THREADS": "2"}
+    server = start_server(tmp_path, "--workers", "2", extra_env=env, units=4)
+    try:
+        deadline = time.monotonic() + 60
+        while server.log.read_text().count("threads for a call alone on the machine") < 2:
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.1)
+        body = {"text": "The birch canoe slid on the smooth planks.", "voice_id": "joe", "output_format": "wav",
+                "sample_rate": 22050}
+
+        def speak() -> bytes:
+            answer = httpx.post(server.url + "/waves/v1/tts", json=body, headers=server.headers, timeout=60)
+            assert answer.status_code == 200, answer.text
+            return answer.content
+
+        alone = speak()
+        with ThreadPoolExecutor(4) as pool:
+            beside = list(pool.map(lambda _: speak(), range(4)))
+        for wav in (alone, *beside):
+            with wave.open(io.BytesIO(wav)) as audio:
+                assert audio.getframerate() == 22050 and audio.getnframes() / 22050 > 1.5
     finally:
         server.stop()
 

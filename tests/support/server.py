@@ -72,9 +72,11 @@ def start_server(home: Path, *args: str, extra_env: dict[str, str] | None = None
     """
     port = free_port()
     # Many tests send wrong keys on purpose from 127.0.0.1: the brute-force brake (tested on its own
-    # server with the default limit) is raised so that it does not refuse the tests that follow.
+    # server with the default limit) is raised so that it does not refuse the tests that follow. Piper's
+    # sessions for lone calls (opened beside every start, ~1 s of a core) are left to the tests that
+    # ask for them (tests/server/test_run.py), to keep the suite's many starts cheap.
     env = {**os.environ, "VOICEWIRE_HOME": str(home), "VOICEWIRE_WORKERS": "1", "VOICEWIRE_FAILED_AUTH_LIMIT": "1000",
-           **(extra_env or {})}  # fmt: skip
+           "VOICEWIRE_LONE_THREADS": "1", **(extra_env or {})}  # fmt: skip
     key = ""
     if units is not None:
         from voicewire.auth.open import open_store

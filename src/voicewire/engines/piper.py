@@ -276,6 +276,8 @@ class PiperEngine(Engine):
         with self._lock:
             if self._loaded.get(voice_id) is loaded:  # not unloaded or replaced meanwhile
                 self._loaded[voice_id] = wide
+                logger.info("= voice %r (piper): %d threads for a call alone on the machine", voice_id,
+                            self._lone_threads)  # fmt: skip
 
     def unload(self, voice_id: str) -> None:
         self._loaded.pop(voice_id, None)
