@@ -115,18 +115,20 @@ class Scheduler:
             del self.waited[:-1000]
             if self._on_start is not None:
                 self._on_start(started - call.queued_at)
+            result: Any = None
+            error: BaseException | None = None
             alone = self.machine.start()
             try:
                 with with_all_cores(alone):
                     result = call.fn()
             except BaseException as exc:  # handed to the awaiting task, which decides
-                _hand_back(call.loop, call.future, None, exc)
-            else:
-                _hand_back(call.loop, call.future, result, None)
+                error = exc
             finally:
+                # Counted out before the caller hears back: its next call must not find this one running.
                 self.machine.finish()
                 with self._ready:
                     self.busy -= 1
+            _hand_back(call.loop, call.future, result, error)
 
     def close(self) -> None:
         with self._ready:
