@@ -166,6 +166,13 @@ def test_a_streamed_wav_becomes_its_samples_whatever_the_pieces(step: int) -> No
         assert reader.in_data and reader.sample_rate in (22050, 24000)
 
 
+@pytest.mark.parametrize("step", [1, 3, 4096])
+def test_a_headerless_body_is_its_samples_whatever_the_pieces(step: int) -> None:
+    samples = bytes(range(256)) * 4
+    reader = WavReader(headerless_rate=22050)
+    assert feed(reader, samples, step) == samples and reader.sample_rate == 22050
+
+
 def test_wav_chunks_before_the_data_are_skipped() -> None:
     samples = pcm(1, 2, 3)
     header = wav_file(b"", 16000)[:36]  # RIFF, WAVE and fmt

@@ -92,11 +92,11 @@ class WavReader:
     data chunk's size is ignored (streamed WAVs say 0xFFFFFFFF), the body ends where the stream ends.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, headerless_rate: int | None = None) -> None:
+        """``headerless_rate``: the body is bare samples at that rate (``pcm``), no header to read."""
         self._buffer = bytearray()
-        self._riff = False
-        self._in_data = False
-        self.sample_rate: int | None = None
+        self._riff = self._in_data = headerless_rate is not None
+        self.sample_rate: int | None = headerless_rate
         """From the ``fmt `` chunk, once it has arrived."""
 
     def receive_data(self, data: bytes) -> bytes:
@@ -167,15 +167,7 @@ def _post_wav(
             if response.status == 429 and b"server_busy" in text:
                 raise Refused(text.decode(errors="replace"), float(response.getheader("Retry-After") or 1))
             raise RuntimeError(f"POST {path} answered {response.status}: {text!r}")
-        if raw_rate is not None:
-            odd = b""
-            while chunk := response.read1(65536):
-                chunk, whole = odd + chunk, (len(odd) + len(chunk)) // 2 * 2
-                chunk, odd = chunk[:whole], chunk[whole:]
-                if chunk:
-                    yield Pcm(raw_rate, chunk)
-            return
-        wav = WavReader()
+        wav = WavReader(headerless_rate=raw_rate)
         while chunk := response.read1(65536):
             pcm = wav.receive_data(chunk)
             if pcm:
