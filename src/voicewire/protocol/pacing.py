@@ -32,9 +32,12 @@ from typing import Generic, TypeVar
 
 __all__ = ["AMPLE_S", "DRAIN", "DRIP_S", "HOLD_S", "LEAD_S", "Pacer"]
 
-LEAD_S = 0.3
+LEAD_S = 0.1
 """Audio the listener should have in hand before the pacer holds anything back: small, so what is held
-covers the making of the next piece (a Piper window takes about 0.15 s on a quiet core)."""
+covers the making of the next piece. A Piper unit's first window is about 0.3 s of audio and its
+second takes 0.15 s on a quiet core, 0.3-0.45 s on a loaded one: with a 0.3 s lead the whole first
+window went out at once and nothing came until the second (bench live on a quiet machine, Piper's
+largest gap in a turn: p95 206 / max 291 ms; with 0.1 s: 104 / 104 ms)."""
 AMPLE_S = 2.0
 """Audio in the listener's hand past which the pacer lets out one piece a drip (about real time)."""
 HOLD_S = 2.0
