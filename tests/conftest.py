@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.kokoro_voices import install_voices
+from support.server import SHARED_PIPER_CACHE
 from voicewire.engines.hibari import HibariEngine
 from voicewire.engines.kokoro import KokoroEngine
 from voicewire.engines.piper import PiperEngine
 
 KOKORO_VOICES = ("af_heart", "ef_dora", "ff_siwis", "if_sara", "pf_dora", "zf_xiaobei", "hf_alpha")
 """One official Kokoro voice per language that does not ship in a wheel (Japanese ones do)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_piper_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder per test run (both xdist workers) for the Piper graphs test servers prepare
+    (``support.server.seed_piper_cache``); pytest removes it with the run's other temporary files."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "piper-cache"
+    os.environ[SHARED_PIPER_CACHE] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,6 +87,7 @@ def start_server(home: Path, *args: str, extra_env: dict[str, str] | None = None
         store.close()
     log = home / f"server-{port}.log"
     home.mkdir(parents=True, exist_ok=True)
+    fresh = seed_piper_cache(home)
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "voicewire", "serve", "--port", str(port), *args],
@@ -103,9 +105,54 @@ def start_server(home: Path, *args: str, extra_env: dict[str, str] | None = None
         try:
             health = httpx.get(f"http://127.0.0.1:{port}/waves/v1/health", timeout=1.0).json()
             if not wait_ready or health.get("ready"):
+                if fresh and health.get("ready"):
+                    share_piper_cache(home)
                 return RunningServer(process, port, home, key, log, env)
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"voicewire serve did not become ready in {timeout} s:\n{log.read_text()}")
+
+
+SHARED_PIPER_CACHE = "VOICEWIRE_TEST_PIPER_CACHE"
+"""Where this test run keeps the Piper graphs a test server prepared (set by tests/conftest.py)."""
+
+
+def seed_piper_cache(home: Path) -> bool:
+    """Give a home without a cache the Piper graphs that an earlier test server of this run prepared
+    (cut graphs, onnxruntime-format sessions, the windows verdict), as hard links. A server on a fresh
+    home spends ~3.5 s of a core preparing them, and the suite starts dozens of servers. The engine
+    only ever replaces cache files (a temporary file, then a rename), so the links are never written
+    through. Returns whether the home had no cache (its server prepares one: ``share_piper_cache``)."""
+    if (home / "cache").exists():
+        return False
+    shared = Path(os.environ.get(SHARED_PIPER_CACHE, "")) if os.environ.get(SHARED_PIPER_CACHE) else None
+    if shared is None or not shared.is_dir():
+        return True
+    target = home / "cache" / "piper"
+    target.mkdir(parents=True)
+    for path in shared.iterdir():
+        try:
+            os.link(path, target / path.name)
+        except OSError:
+            shutil.copy2(path, target / path.name)
+    return False
+
+
+def share_piper_cache(home: Path) -> None:
+    """Keep the graphs the server on ``home`` prepared for the next test servers of this run (the
+    first ready server wins: a folder is renamed into place whole, so a half copy is never seen)."""
+    shared = Path(os.environ.get(SHARED_PIPER_CACHE, "")) if os.environ.get(SHARED_PIPER_CACHE) else None
+    prepared = home / "cache" / "piper"
+    if shared is None or shared.exists() or not prepared.is_dir():
+        return
+    staging = shared.with_name(f".{shared.name}.{os.getpid()}")
+    staging.mkdir(parents=True, exist_ok=True)
+    for path in prepared.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            shutil.copy2(path, staging / path.name)
+    try:
+        staging.rename(shared)
+    except OSError:  # another worker's copy got there first
+        shutil.rmtree(staging, ignore_errors=True)
