@@ -141,6 +141,36 @@ def test_several_workers_stop_on_sigterm(tmp_path: Path) -> None:
         server.stop()
 
 
+def worker_pids(server: RunningServer) -> list[int]:
+    """The supervisor's worker processes (multiprocessing's spawned children, not its resource tracker)."""
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_a_worker_started_again_keeps_the_server_not_ready_until_it_has_loaded(tmp_path: Path) -> None:
+    """Readiness is the server's, not one process's: while a worker that died is started again and
+    loads its voices, the other process answers the probes too, and says not ready."""
+    server = start_server(tmp_path, "--workers", "2", extra_env={"VOICEWIRE_WORKERS": "2"})
+    try:
+        workers = worker_pids(server)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while server.output().count("Started server process") < 3:  # the new one has its runtime
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.02)
+        answers = []
+        while not answers or not answers[-1][0]:
+            assert time.monotonic() < deadline + 60, server.output()
+            ready = httpx.get(server.url + "/waves/v1/health", timeout=5).json()["ready"]
+            answers.append((ready, server.output().count("= voices loaded")))  # logged before it says ready
+            time.sleep(0.02)
+        assert answers[0][0] is False  # the process that stayed up answers too, and waits for its neighbour
+        assert all(loaded == 3 for ready, loaded in answers if ready)
+    finally:
+        server.stop()
+
+
 def test_two_workers_open_piper_sessions_for_lone_calls_and_serve_with_them(tmp_path: Path) -> None:
     """The default server (two processes, lone-call sessions on) speaks Piper once each process has
     its sessions for calls alone on the machine, and while both run calls side by side."""

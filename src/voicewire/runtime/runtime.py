@@ -25,6 +25,7 @@ from voicewire.engines.catalog import Catalog
 from voicewire.runtime.admission import Admission
 from voicewire.runtime.keys import KeyChecker
 from voicewire.runtime.lexicons import Lexicons
+from voicewire.runtime.readiness import Readiness
 from voicewire.runtime.voice_reload import reload_voices_forever
 from voicewire.synthesis.busy import MachineBusy
 from voicewire.synthesis.pool import SynthesisPool
@@ -52,11 +53,13 @@ class Runtime:
         catalog: Catalog | None = None,
         store: Store | None = None,
         busy: MachineBusy | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
         """Builds the services (cheap: engines load their voices lazily, or in ``start``).
 
         ``catalog`` and ``store`` default to the real engines and the configured store; ``busy``
-        (the running synthesis calls the server's processes share) to this process's own count.
+        (the running synthesis calls the server's processes share) to this process's own count, and
+        ``readiness`` (whether the server's processes have loaded their voices) to this process's own.
         """
         from voicewire.auth.open import open_store
         from voicewire.engines.registry import build_catalog
@@ -78,14 +81,18 @@ class Runtime:
             draining=lambda: self.draining,
             capacity_check=settings.admission,
         )
-        self.ready = False
-        """True once the preloaded voices are loaded."""
+        self.readiness = readiness if readiness is not None else Readiness()
         self.draining = False
         """True once a shutdown began: new work is refused, running turns finish."""
         self.connections: set[Connection] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._closed = False
+
+    @property
+    def ready(self) -> bool:
+        """True once the preloaded voices are loaded, in this process and the server's others."""
+        return self.readiness.ready
 
     @property
     def started(self) -> bool:
@@ -116,6 +123,7 @@ class Runtime:
         await self.limiter.close()
         self.pool.close()
         self.store.close()
+        self.readiness.close()
 
     async def _preload(self) -> None:
         """Load the configured voices on worker threads, so first requests do not pay for it."""
@@ -124,9 +132,9 @@ class Runtime:
                 await self.pool.load(self.catalog.resolve(voice_id), warm=True)
             except Exception as exc:  # a voice that cannot load must not stop the server
                 logger.warning("! could not preload voice %r: %s", voice_id, exc)
-        self.ready = True
-        metrics.READY.set(1)
         logger.info("= voices loaded: %s", ", ".join(self.settings.preload))
+        metrics.READY.set(1)
+        self.readiness.mark(True)  # last: a probe that finds the server ready finds the line logged
 
     # -- draining ------------------------------------------------------------------------------------
     async def drain(self, timeout: float | None = None) -> None:

@@ -34,6 +34,7 @@ import uvicorn
 
 from voicewire.config import Settings
 from voicewire.exceptions import ConfigError
+from voicewire.runtime.readiness import Readiness
 from voicewire.runtime.runtime import Runtime
 from voicewire.synthesis.busy import MachineBusy
 
@@ -90,17 +91,19 @@ async def serve(
     sockets: list[socket.socket] | None = None,
     wyoming_socket: socket.socket | None = None,
     busy: tuple[Path, int] | None = None,
+    ready: tuple[Path, int, int] | None = None,
 ) -> None:
     """One server process: its runtime, and every listener on it, until SIGTERM or Ctrl-C.
 
     ``wyoming_socket``: the Wyoming port bound by the supervisor (which then also advertises it);
     ``busy``: the file where the supervisor's processes count their running synthesis calls, and
-    this process's slot in it.
+    this process's slot in it; ``ready``: the file where they say that their voices are loaded,
+    this process's slot in it and the number of processes.
     """
     from voicewire.server.app import create_app
 
     _log_to_stderr(settings.log_level)
-    runtime = Runtime(settings, busy=MachineBusy(busy))
+    runtime = Runtime(settings, busy=MachineBusy(busy), readiness=Readiness(ready))
     await runtime.start()
     listeners: tuple[WyomingListener, ...] = ()
     advertisement = None
@@ -177,9 +180,10 @@ def run(settings: Settings) -> None:
 
 
 def _worker(
-    settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None, busy: tuple[Path, int]
+    settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None, folder: Path, slot: int
 ) -> None:
-    asyncio.run(serve(settings, [sock], wyoming_socket, busy))
+    ready = (folder / "ready", slot, settings.workers)
+    asyncio.run(serve(settings, [sock], wyoming_socket, (folder / "synthesis-busy", slot), ready))
 
 
 def share_cores(settings: Settings, cores: int) -> Settings:
@@ -207,15 +211,15 @@ def _supervise(settings: Settings, sock: socket.socket, wyoming_socket: socket.s
             advertisement = _advertisement(settings, int(wyoming_socket.getsockname()[1]))
             advertisement.open()
         try:
-            _run_workers(settings, sock, wyoming_socket, Path(folder) / "synthesis-busy")
+            _run_workers(settings, sock, wyoming_socket, Path(folder))
         finally:
             if advertisement is not None:
                 advertisement.close()
 
 
-def _run_workers(
-    settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None, busy_file: Path
-) -> None:
+def _run_workers(settings: Settings, sock: socket.socket, wyoming_socket: socket.socket | None, folder: Path) -> None:
+    """Start ``settings.workers`` processes, start again any that exits, stop them all on a signal.
+    They share ``folder``: their metrics, their count of running synthesis calls, their readiness."""
     from prometheus_client import multiprocess as prometheus_multiprocess
 
     context = multiprocessing.get_context("spawn")
@@ -228,7 +232,7 @@ def _run_workers(
         signal.signal(sig, on_signal)
 
     def start(slot: int) -> Any:
-        process = context.Process(target=_worker, args=(settings, sock, wyoming_socket, (busy_file, slot)),
+        process = context.Process(target=_worker, args=(settings, sock, wyoming_socket, folder, slot),
                                   daemon=False)  # fmt: skip
         process.start()
         return process
