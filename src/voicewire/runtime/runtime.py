@@ -126,12 +126,17 @@ class Runtime:
         self.readiness.close()
 
     async def _preload(self) -> None:
-        """Load the configured voices on worker threads, so first requests do not pay for it."""
-        for voice_id in self.settings.preload:
+        """Load the configured voices on worker threads, so first requests do not pay for it. They
+        load side by side, one per worker: most of a load is onnxruntime building a session on one
+        core, so a process with two workers is ready in the time of its slowest voice, not the sum."""
+
+        async def preload(voice_id: str) -> None:
             try:
                 await self.pool.load(self.catalog.resolve(voice_id), warm=True)
             except Exception as exc:  # a voice that cannot load must not stop the server
                 logger.warning("! could not preload voice %r: %s", voice_id, exc)
+
+        await asyncio.gather(*(preload(voice_id) for voice_id in self.settings.preload))
         logger.info("= voices loaded: %s", ", ".join(self.settings.preload))
         metrics.READY.set(1)
         self.readiness.mark(True)  # last: a probe that finds the server ready finds the line logged
