@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,6 +139,15 @@ def test_a_call_alone_runs_on_the_wide_sessions_and_makes_the_same_audio(engine_
     narrow = engine.synthesize("joe", Utterance.of(LONG)).samples
     assert wide.shape == narrow.shape and np.max(np.abs(wide - narrow)) < 1e-4
     assert PiperEngine(threads=2, lone_threads=2, cache_dir=engine_cache)._voice("joe").wide is None
+
+
+def test_a_voice_first_loaded_by_a_request_gets_no_sessions_for_lone_calls(engine_cache: Path) -> None:
+    """Only preloaded voices (``load``) get the second pair: the voices of a server with many installed
+    come and go within a budget."""
+    engine = PiperEngine(threads=1, lone_threads=2, cache_dir=engine_cache)
+    engine.synthesize("joe", Utterance.of(["Hello", "there."]))
+    assert not any(t.name.startswith("voicewire-piper-widen") for t in threading.enumerate())
+    assert engine._voice("joe").wide is None
 
 
 def test_without_a_cache_the_graphs_are_built_in_memory() -> None:

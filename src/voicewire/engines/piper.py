@@ -150,8 +150,8 @@ class PiperEngine(Engine):
         scales to zero: the same text then gives the same samples every time (for tests that compare
         two renderings), at some cost in liveliness. ``budget``: shared with the other engines of
         the process (default: a budget of its own with no limit). ``lone_threads``: intra-op threads
-        of a call that runs alone on the machine (each voice then keeps a second pair of sessions:
-        97 MB more for joe, measured; at most ``threads``: none)."""
+        of a call that runs alone on the machine (each voice loaded by ``load`` then keeps a second
+        pair of sessions: 97 MB more for joe, measured; at most ``threads``: none)."""
         self._threads = threads
         self._lone_threads = lone_threads
         self._noise = noise
@@ -227,9 +227,13 @@ class PiperEngine(Engine):
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, voice_id: str) -> None:
-        self._voice(voice_id)
+        """Load a voice ahead of its requests (the server's preloaded voices), with its sessions for
+        lone calls. A voice first loaded by a request gets none: the voices of a server with many
+        installed come and go within a budget, and a second pair of sessions would double what each
+        of them holds (+97 MB) and take a core from its first request while it opens."""
+        self._voice(voice_id, widen=True)
 
-    def _voice(self, voice_id: str) -> _Loaded:
+    def _voice(self, voice_id: str, *, widen: bool = False) -> _Loaded:
         loaded = self._loaded.get(voice_id)
         if loaded is not None:
             self._budget.used(self, voice_id)
@@ -252,7 +256,7 @@ class PiperEngine(Engine):
                 self._loaded_from[voice_id] = stat
         if fresh:
             self._budget.loaded(self, voice_id)  # outside our lock: it may unload one of our voices
-            if self._lone_threads > self._threads:
+            if widen and self._lone_threads > self._threads:
                 # Not a daemon: a program that ends while onnxruntime builds a session must wait for
                 # it (a daemon thread inside onnxruntime at interpreter exit crashed `speak`, SIGSEGV).
                 threading.Thread(target=self._widen, args=(voice_id, loaded, files), daemon=False,
