@@ -42,6 +42,15 @@ def hibari_engine() -> Iterator[HibariEngine]:
 
 
 @pytest.fixture(scope="session")
+def quiet_piper(engine_cache: Path) -> Iterator[PiperEngine]:
+    """joe with the model's noise off: the same words give the same samples on every call."""
+    engine = PiperEngine(cache_dir=engine_cache, noise=False)
+    engine.load("joe")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
 def piper_engine(engine_cache: Path) -> Iterator[PiperEngine]:
     engine = PiperEngine(cache_dir=engine_cache)
     engine.load("joe")

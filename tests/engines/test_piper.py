@@ -4,7 +4,6 @@ import itertools
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +26,6 @@ def model_inputs(
     ids, _, _ = _ids(phonemes, assign_owners(phonemes, alone), loaded.id_map)
     return {"input": np.asarray([ids], np.int64), "input_lengths": np.asarray([len(ids)], np.int64),
             "scales": np.asarray([noise, 1.0, noise_w], np.float32)}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def quiet_piper(engine_cache: Path) -> Iterator[PiperEngine]:
-    """joe with the model's noise off: the same words give the same samples on every call."""
-    engine = PiperEngine(cache_dir=engine_cache, noise=False)
-    yield engine
-    engine.close()
 
 
 def test_durations_sum_to_the_audio(piper_engine: PiperEngine) -> None:

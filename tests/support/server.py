@@ -119,6 +119,11 @@ SHARED_PIPER_CACHE = "VOICEWIRE_TEST_PIPER_CACHE"
 """Where this test run keeps the Piper graphs a test server prepared (set by tests/conftest.py)."""
 
 
+def _shared_piper_cache() -> Path | None:
+    folder = os.environ.get(SHARED_PIPER_CACHE)
+    return Path(folder) if folder else None
+
+
 def seed_piper_cache(home: Path) -> bool:
     """Give a home without a cache the Piper graphs that an earlier test server of this run prepared
     (cut graphs, onnxruntime-format sessions, the windows verdict), as hard links. A server on a fresh
@@ -127,7 +132,7 @@ def seed_piper_cache(home: Path) -> bool:
     through. Returns whether the home had no cache (its server prepares one: ``share_piper_cache``)."""
     if (home / "cache").exists():
         return False
-    shared = Path(os.environ.get(SHARED_PIPER_CACHE, "")) if os.environ.get(SHARED_PIPER_CACHE) else None
+    shared = _shared_piper_cache()
     if shared is None or not shared.is_dir():
         return True
     target = home / "cache" / "piper"
@@ -143,7 +148,7 @@ def seed_piper_cache(home: Path) -> bool:
 def share_piper_cache(home: Path) -> None:
     """Keep the graphs the server on ``home`` prepared for the next test servers of this run (the
     first ready server wins: a folder is renamed into place whole, so a half copy is never seen)."""
-    shared = Path(os.environ.get(SHARED_PIPER_CACHE, "")) if os.environ.get(SHARED_PIPER_CACHE) else None
+    shared = _shared_piper_cache()
     prepared = home / "cache" / "piper"
     if shared is None or shared.exists() or not prepared.is_dir():
         return

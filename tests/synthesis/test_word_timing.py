@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,7 +44,6 @@ import soxr
 from support.decode import decode
 from support.dtw import Boundary, Placement, place, speech_extent, violations
 from voicewire.engines.base import Engine, Utterance
-from voicewire.engines.piper import PiperEngine
 from voicewire.synthesis.render import TurnRenderer, WordTiming
 from voicewire.synthesis.units import PreparedUnit, prepare, prepare_all, split_text
 
@@ -79,19 +76,11 @@ SENTENCES = (
     "The meeting has been moved to next week. Remember to water the plants, please.",  # two units
 )
 VOICES = {"hibari": ("hibari_engine", "heart"), "piper": ("piper_engine", "joe")}
-ACOUSTIC_VOICES = {**VOICES, "piper": ("quiet_piper_engine", "joe")}
+ACOUSTIC_VOICES = {**VOICES, "piper": ("quiet_piper", "joe")}
 """The acoustic check's Piper renders without the model's noise: with it, every run draws other
 durations, and a run's p95 landed at 60.2 ms against the 60 ms bound in CI (48 ms in the six runs
 above). Without it the check measures one fixed rendering, the same on every run (median 18, p95 44,
 max 53 ms)."""
-
-
-@pytest.fixture(scope="module")
-def quiet_piper_engine(engine_cache: Path) -> Iterator[PiperEngine]:
-    engine = PiperEngine(cache_dir=engine_cache, noise=False)
-    engine.load("joe")
-    yield engine
-    engine.close()
 
 
 @dataclass(frozen=True)

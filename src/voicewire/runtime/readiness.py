@@ -14,6 +14,8 @@ import mmap
 import threading
 from pathlib import Path
 
+from voicewire.shared_file import map_shared_file
+
 __all__ = ["Readiness"]
 
 
@@ -22,38 +24,30 @@ class Readiness:
 
     def __init__(self, shared: tuple[Path, int, int] | None = None) -> None:
         """``shared``: the file the processes of one server share, this process's slot in it and the
-        number of processes; None: this process alone."""
+        number of processes; None: this process alone (a flag of its own, in memory)."""
         self._lock = threading.Lock()
-        self._mine = False
-        self._map: mmap.mmap | None = None
+        self._flags: bytearray | mmap.mmap = bytearray(1)
         self._slot = 0
         if shared is not None:
             path, self._slot, processes = shared
-            size = max(processes, self._slot + 1)
-            with open(path, "a+b") as file:  # created by the first process; never shrunk
-                if file.seek(0, 2) < size:
-                    file.truncate(size)
-                self._map = mmap.mmap(file.fileno(), size)
-            self._map[self._slot] = 0
+            self._flags = map_shared_file(path, max(processes, self._slot + 1))
+            self._flags[self._slot] = 0
 
     def mark(self, ready: bool) -> None:
         """This process has (or no longer has) its voices loaded."""
         with self._lock:
-            self._mine = ready
-            if self._map is not None:
-                self._map[self._slot] = 1 if ready else 0
+            self._flags[self._slot] = 1 if ready else 0
 
     @property
     def ready(self) -> bool:
         """This process and every other process of the server are ready."""
         with self._lock:
-            if not self._mine:
-                return False
-            return self._map is None or all(self._map[:])
+            return all(self._flags[:])
 
     def close(self) -> None:
+        """Give the slot back (not ready); this process then counts as not ready too."""
         with self._lock:
-            if self._map is not None:
-                self._map[self._slot] = 0
-                self._map.close()
-                self._map = None
+            if isinstance(self._flags, mmap.mmap):
+                self._flags[self._slot] = 0
+                self._flags.close()
+            self._flags = bytearray(1)

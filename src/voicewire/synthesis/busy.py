@@ -20,6 +20,8 @@ import struct
 import threading
 from pathlib import Path
 
+from voicewire.shared_file import map_shared_file
+
 __all__ = ["SLOTS", "MachineBusy"]
 
 SLOTS = 256
@@ -40,10 +42,7 @@ class MachineBusy:
         self._offset = 0
         if shared is not None and shared[1] < SLOTS:
             path, slot = shared
-            with open(path, "a+b") as file:  # created by the first process; never shrunk
-                if file.seek(0, 2) < _ALL.size:
-                    file.truncate(_ALL.size)
-                self._map = mmap.mmap(file.fileno(), _ALL.size)
+            self._map = map_shared_file(path, _ALL.size)
             self._offset = slot * _SLOT.size
             _SLOT.pack_into(self._map, self._offset, 0)
 
