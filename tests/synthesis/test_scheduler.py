@@ -140,3 +140,33 @@ def test_a_call_alone_may_use_every_core_and_one_beside_another_may_not() -> Non
     assert alone is True and first is True  # each started with nothing else running
     assert beside is False
     assert not all_cores_free()  # the workers' answer is theirs: this thread was never told
+
+
+def test_an_idle_pool_calls_on_idle_once_per_quiet_spell_and_never_while_a_call_runs() -> None:
+    idles: list[tuple[str, bool]] = []
+    running = threading.Event()
+
+    def on_idle() -> None:
+        idles.append((threading.current_thread().name, running.is_set()))
+
+    def long_call() -> None:
+        running.set()
+        time.sleep(0.3)  # several idle periods of the other worker
+        running.clear()
+
+    async def main() -> None:
+        scheduler = Scheduler(2, on_idle=on_idle, idle_s=0.05)
+        try:
+            await asyncio.sleep(0.2)
+            assert idles == []  # nothing ran yet: nothing to give back
+            await scheduler.run(lambda: None, deadline=0.0)
+            await asyncio.sleep(0.2)
+            assert len(idles) == 1  # the worker that ran the call; once, however long the quiet lasts
+            await asyncio.gather(scheduler.run(long_call, deadline=0.0), scheduler.run(lambda: None, deadline=0.0))
+            await asyncio.sleep(0.2)
+        finally:
+            scheduler.close()
+
+    asyncio.run(main())
+    assert len(idles) in (2, 3)  # once more per worker that ran a call since
+    assert not any(during for _, during in idles)  # never beside a running call

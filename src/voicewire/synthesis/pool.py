@@ -3,7 +3,8 @@
 onnxruntime and numpy release the GIL for the heavy work, so threads use every core without the
 memory cost of one model copy per process. Each call carries a deadline (see
 ``voicewire.synthesis.scheduler``); after it, the worker records what the call cost against the
-audio it made (for admission, ``capacity``) and gives the memory it freed back to the system. Text
+audio it made (for admission, ``capacity``). Memory the calls freed goes back to the system once
+the pool is idle (``voicewire.synthesis.memory``). Text
 preparation, the engine, resampling and encoding all run here, so the cost admission sees is the
 whole cost of a second of audio. A caller that is cancelled (its client left) drops its call if it
 has not started; one already running finishes and is discarded.
@@ -23,7 +24,7 @@ from voicewire.engines.catalog import ResolvedVoice
 from voicewire.exceptions import EngineError, VoicewireError
 from voicewire.synthesis.busy import MachineBusy
 from voicewire.synthesis.capacity import Capacity
-from voicewire.synthesis.memory import release_freed_memory
+from voicewire.synthesis.memory import release_freed_memory, reuse_large_blocks
 from voicewire.synthesis.scheduler import Scheduler
 
 __all__ = ["SynthesisPool"]
@@ -39,7 +40,11 @@ class SynthesisPool:
     ) -> None:
         """``busy``: the count of synthesis calls the server's processes share (default: this pool's own)."""
         self.workers = workers
-        self.scheduler = Scheduler(workers, policy=policy, on_start=metrics.QUEUE_WAIT.observe, busy=busy)
+        reuse_large_blocks()
+        # Freed memory goes back to the system once the pool is idle: between calls it is taken again.
+        self.scheduler = Scheduler(
+            workers, policy=policy, on_start=metrics.QUEUE_WAIT.observe, busy=busy, on_idle=release_freed_memory
+        )
         self.capacity = Capacity(workers, utilization=utilization)
 
     async def run(
@@ -52,21 +57,18 @@ class SynthesisPool:
         def measured() -> T:
             started = time.perf_counter()
             try:
-                try:
-                    result = work()
-                except VoicewireError:
-                    raise
-                except Exception as exc:  # a bug in an engine or below: the stream fails, not the server
-                    ref = secrets.token_hex(4)
-                    logger.error("! synthesis failed ref=%s", ref, exc_info=True)
-                    raise EngineError(f"Synthesis failed ({type(exc).__name__}, reference {ref}).") from exc
-                compute, audio = time.perf_counter() - started, audio_s(result)
-                self.capacity.observe(engine, compute, audio)
-                if audio >= 0.2:
-                    metrics.SYNTHESIS_RTF.labels(engine).observe(compute / audio)
-                return result
-            finally:
-                release_freed_memory()
+                result = work()
+            except VoicewireError:
+                raise
+            except Exception as exc:  # a bug in an engine or below: the stream fails, not the server
+                ref = secrets.token_hex(4)
+                logger.error("! synthesis failed ref=%s", ref, exc_info=True)
+                raise EngineError(f"Synthesis failed ({type(exc).__name__}, reference {ref}).") from exc
+            compute, audio = time.perf_counter() - started, audio_s(result)
+            self.capacity.observe(engine, compute, audio)
+            if audio >= 0.2:
+                metrics.SYNTHESIS_RTF.labels(engine).observe(compute / audio)
+            return result
 
         return await self.scheduler.run(measured, deadline=time.monotonic() if deadline is None else deadline)
 

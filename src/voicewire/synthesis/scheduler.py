@@ -9,6 +9,10 @@ short. The ``fifo`` policy (the baseline the benchmark compares against) runs ca
 they came. A call whose awaiting task is cancelled (its client left) is dropped if it has not
 started; one already running finishes and its result is discarded.
 
+A worker that has had nothing to run for ``IDLE_S``, while no other worker runs anything, calls
+``on_idle`` once (the pool gives freed memory back to the system then, not between calls, where the
+next call would take it again).
+
 The scheduler also measures what synthesis costs (seconds of compute per second of audio, per
 engine), which admission control turns into a capacity, and counts the calls running on the machine
 (``voicewire.synthesis.busy``): a call that starts alone may use every core.
@@ -33,6 +37,8 @@ __all__ = ["POLICIES", "Scheduler"]
 
 T = TypeVar("T")
 POLICIES = ("deadline", "fifo")
+IDLE_S = 1.0
+"""Seconds without a call after which a worker counts as idle."""
 
 
 @dataclass(order=True)
@@ -53,14 +59,20 @@ class Scheduler:
         policy: str = "deadline",
         on_start: Callable[[float], None] | None = None,
         busy: MachineBusy | None = None,
+        on_idle: Callable[[], None] | None = None,
+        idle_s: float = IDLE_S,
     ) -> None:
-        """``busy``: the machine's count of running calls (default: this scheduler's own)."""
+        """``busy``: the machine's count of running calls (default: this scheduler's own).
+        ``on_idle``: called on a worker once the pool has had no call for ``idle_s``, then not again
+        until that worker has run a call."""
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}: use one of {', '.join(POLICIES)}")
         self.workers = workers
         self.policy = policy
         self.machine = busy if busy is not None else MachineBusy()
         self._on_start = on_start  # called with each call's seconds in the queue
+        self._on_idle = on_idle
+        self._idle_s = idle_s
         self._queue: list[_Call[Any]] = []
         self._ready = threading.Condition()
         self._order = itertools.count()
@@ -98,10 +110,19 @@ class Scheduler:
             raise
 
     def _work(self) -> None:
+        idle = True  # nothing to give back before the first call
         while True:
             with self._ready:
                 while not self._queue and not self._closed:
-                    self._ready.wait()
+                    quiet = not self._ready.wait(None if idle else self._idle_s)
+                    if quiet and not self._queue and self.busy == 0:  # the whole pool, not only this worker
+                        idle = True
+                        if self._on_idle is not None:
+                            self._ready.release()  # others may queue and take calls meanwhile
+                            try:
+                                self._on_idle()
+                            finally:
+                                self._ready.acquire()
                 if self._closed:
                     return
                 call = heapq.heappop(self._queue)
@@ -110,6 +131,7 @@ class Scheduler:
                 if call.future.cancelled() or call.cancelled:
                     continue
                 self.busy += 1
+                idle = False
             started = time.monotonic()
             self.waited.append(started - call.queued_at)
             del self.waited[:-1000]
