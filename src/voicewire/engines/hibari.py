@@ -200,7 +200,7 @@ class HibariEngine(Engine):
             extra.name = DURATION_TENSOR
             model.graph.output.append(extra)
         session = ort.InferenceSession(
-            model.SerializeToString(), session_options(self._threads), providers=["CPUExecutionProvider"]
+            model.SerializeToString(), session_options(self._threads, arena=True), providers=["CPUExecutionProvider"]
         )
         loaded = _Loaded(session=session, g2p=english_g2p(bool(entry.get("british"))))
         self._run(loaded, ["Warm", "up."], 1.0, ())
@@ -340,4 +340,5 @@ def _split_point(words: Sequence[str]) -> int:
     if candidates:
         return min(candidates, key=lambda i: abs(i - middle))
     return max(1, middle)
+
 
