@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import time
 from pathlib import Path
 
 import numpy as np
@@ -60,11 +59,9 @@ def test_a_voice_not_installed_is_refused_at_once_without_the_network(offline_hi
     socket timeouts. Now it is refused before any connection is tried, naming the install command."""
     engine = HibariEngine()
     assert {v.voice_id: v.installed for v in engine.voices()}["fenrir"] is False
-    started = time.monotonic()
     with pytest.raises(VoiceNotInstalled) as info:
         engine.load("fenrir")
-    assert time.monotonic() - started < 0.1
-    assert offline_hibari_home == []  # no connection attempted
+    assert offline_hibari_home == []  # no connection attempted (so no timeout to wait out either)
     message = str(info.value)
     assert "'fenrir'" in message and "voicewire voices install fenrir" in message
     assert info.value.code == "voice_not_installed"
