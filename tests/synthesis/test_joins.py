@@ -28,7 +28,9 @@ def streamed_units(text: str) -> list[str]:
 @pytest.mark.parametrize("engine_name", ["hibari", "piper"])
 @pytest.mark.parametrize("rate", [None, 44100, 8000])
 def test_no_click_at_any_join(request: pytest.FixtureRequest, engine_name: str, rate: int | None) -> None:
-    engine: Engine = request.getfixturevalue(f"{engine_name}_engine")
+    # Piper without the model's noise: one fixed rendering, not a new draw of durations and pauses per
+    # run (with the noise, 3 runs in 15 put a plosive's resampled onset into the 2 ms before a join).
+    engine: Engine = request.getfixturevalue("hibari_engine" if engine_name == "hibari" else "quiet_piper")
     voice = "heart" if engine_name == "hibari" else "joe"
     units = list(prepare_all(streamed_units(TEXT)))
     assert len(units) >= 3
