@@ -154,16 +154,24 @@ def test_an_idle_pool_calls_on_idle_once_per_quiet_spell_and_never_while_a_call_
         time.sleep(0.3)  # several idle periods of the other worker
         running.clear()
 
+    async def quiet_spell(at_least: int) -> None:
+        """Until ``on_idle`` was called ``at_least`` times (a busy machine may be slow to get there),
+        then several more idle periods."""
+        deadline = time.monotonic() + 10
+        while len(idles) < at_least and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+
     async def main() -> None:
         scheduler = Scheduler(2, on_idle=on_idle, idle_s=0.05)
         try:
-            await asyncio.sleep(0.2)
+            await quiet_spell(0)
             assert idles == []  # nothing ran yet: nothing to give back
             await scheduler.run(lambda: None, deadline=0.0)
-            await asyncio.sleep(0.2)
+            await quiet_spell(1)
             assert len(idles) == 1  # the worker that ran the call; once, however long the quiet lasts
             await asyncio.gather(scheduler.run(long_call, deadline=0.0), scheduler.run(lambda: None, deadline=0.0))
-            await asyncio.sleep(0.2)
+            await quiet_spell(2)
         finally:
             scheduler.close()
 

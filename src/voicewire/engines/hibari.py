@@ -341,4 +341,3 @@ def _split_point(words: Sequence[str]) -> int:
         return min(candidates, key=lambda i: abs(i - middle))
     return max(1, middle)
 
-

@@ -1,7 +1,7 @@
 """Give freed memory back to the operating system, when nothing needs it.
 
-glibc keeps memory that numpy and onnxruntime free after a unit, in per-thread arenas, so a
-server's RSS ratchets up to its worst moment and stays there (580 MB after a run that needs 355).
+glibc keeps memory that numpy and onnxruntime free after a unit, so a server's RSS ratchets up to
+its worst moment and stays there (580 MB after a run that needs 355).
 ``malloc_trim`` returns it (0.06 ms on a quiet heap). Elsewhere than glibc it does nothing.
 
 But memory given back costs page faults when it is taken again, and a synthesis call takes a lot:
@@ -21,21 +21,20 @@ from collections.abc import Callable
 
 __all__ = ["release_freed_memory", "reuse_large_blocks"]
 
-def _load_glibc() -> tuple[Callable[[int], int], Callable[[int, int], int]] | None:
+
+def _load_glibc() -> tuple[Callable[[int], int] | None, Callable[[int, int], int] | None]:
+    """glibc's ``malloc_trim`` and ``mallopt``; None, None elsewhere."""
     name = ctypes.util.find_library("c")
     if name is None:
-        return None
+        return None, None
     try:
         libc = ctypes.CDLL(name)
-        trim: Callable[[int], int] = libc.malloc_trim
-        mallopt: Callable[[int, int], int] = libc.mallopt
+        return libc.malloc_trim, libc.mallopt
     except (OSError, AttributeError):  # not glibc
-        return None
-    return trim, mallopt
+        return None, None
 
 
-_glibc = _load_glibc()
-_trim = None if _glibc is None else _glibc[0]
+_trim, _mallopt = _load_glibc()
 
 # mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -50,12 +49,11 @@ def reuse_large_blocks() -> bool:
     once, before the synthesis threads start). One heap for all threads: a thread's own heap goes
     back to the system whole once all of it is free, which is after every call. Memory freed stays
     until :func:`release_freed_memory`. False where not glibc (or it refused a value)."""
-    if _glibc is None:
+    if _mallopt is None:
         return False
-    mallopt = _glibc[1]
-    # A trim threshold above any heap's free top: free() never trims on its own; the workers' trim does.
-    ok = bool(mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK)) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
-    return ok and bool(mallopt(_M_ARENA_MAX, 1))
+    # A trim threshold above any heap's free top: free() never trims on its own; the idle pool's trim does.
+    settings = ((_M_MMAP_THRESHOLD, LARGE_BLOCK), (_M_TRIM_THRESHOLD, 1 << 30), (_M_ARENA_MAX, 1))
+    return all(_mallopt(param, value) for param, value in settings)
 
 
 def release_freed_memory() -> None:

@@ -4,10 +4,10 @@ onnxruntime and numpy release the GIL for the heavy work, so threads use every c
 memory cost of one model copy per process. Each call carries a deadline (see
 ``voicewire.synthesis.scheduler``); after it, the worker records what the call cost against the
 audio it made (for admission, ``capacity``). Memory the calls freed goes back to the system once
-the pool is idle (``voicewire.synthesis.memory``). Text
-preparation, the engine, resampling and encoding all run here, so the cost admission sees is the
-whole cost of a second of audio. A caller that is cancelled (its client left) drops its call if it
-has not started; one already running finishes and is discarded.
+the pool is idle (``voicewire.synthesis.memory``). Text preparation, the engine, resampling and
+encoding all run here, so the cost admission sees is the whole cost of a second of audio. A caller
+that is cancelled (its client left) drops its call if it has not started; one already running
+finishes and is discarded.
 """
 
 from __future__ import annotations
