@@ -97,8 +97,8 @@ class Settings:
     """Share of the synthesis workers' time admission may promise to real-time streams."""
 
     busy_wait: float = 10.0
-    """Seconds a request nobody plays in real time (a sync body, an OpenAI file) waits in line for
-    capacity before its 429 ``server_busy``; live streams are refused at once instead."""
+    """Seconds a request nobody plays in real time (a sync body, an OpenAI file, a Wyoming one-shot)
+    waits in line for capacity before its 429 ``server_busy``; live streams are refused at once instead."""
 
     ws_deflate: bool = False
     """Accept permessage-deflate on the live WebSocket (see BENCHMARKS.md for why it is off)."""

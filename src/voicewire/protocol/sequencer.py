@@ -70,7 +70,9 @@ class Turn:
     options: TurnOptions
     context: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
-    """The dialect's own data about the turn (ids to echo in its frames)."""
+    """The dialect's own data about the turn (ids to echo in its frames). Two keys are read by the
+    runtime too: ``marked`` (the turn's parsed speech markup) and ``whole_answer`` (true when the client
+    keeps the whole answer before it plays any of it: see ``runtime.connection``)."""
     opened_at: float = 0.0
     """When the text that opened the turn arrived (the adapter's clock): first audio is timed from it."""
 

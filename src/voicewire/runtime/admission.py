@@ -12,8 +12,9 @@ streamed HTTP body, a WebSocket turn that ends when its last frame goes out) use
 
 Capacity (``synthesis.capacity``) guards real-time streams: one more stream than the workers can keep
 in real time would make every stream stutter, so a live turn is refused at once (429 / ``server_busy``).
-A request nobody plays in real time (a sync body, an OpenAI file) may instead wait its turn for up to
-``wait`` seconds, first come first served, woken as tickets come back; only then is it refused.
+A request nobody plays in real time (a sync body, an OpenAI file, a Wyoming one-shot) may instead
+wait its turn for up to ``wait`` seconds, first come first served, woken as tickets come back; only
+then is it refused.
 
 A listener without keys (Wyoming) admits against its own owner (``listener_owner``): a key record
 that lives only in this process, never in the store's key table (so it cannot be presented, listed

@@ -215,7 +215,12 @@ class TurnConnection(ABC, Generic[Frame]):
         lexicon = await self.runtime.lexicons.resolve(self.dict_owner, turn.options.pronunciation_dicts)
         marked = turn.meta.get("marked")  # a dialect's parsed speech markup (voicewire.text.ssml.MarkedText)
         reading = None if lexicon is None and marked is None else TurnReading(lexicon=lexicon, marked=marked)
-        grant = await self.runtime.admission.admit(self.key, voice, log=self._turn_log(turn))
+        # A client that keeps the whole answer before playing any of it (a Wyoming one-shot: Home
+        # Assistant writes it into a WAV first) hears nothing in real time: as a sync request, it may
+        # wait in line for capacity instead of being refused at once. Once in, its units are made as
+        # a live turn's (its first audio early), as before.
+        wait = self.runtime.settings.busy_wait if turn.meta.get("whole_answer") else 0.0
+        grant = await self.runtime.admission.admit(self.key, voice, log=self._turn_log(turn), wait=wait)
         pipeline = TurnPipeline(self.runtime.pool, voice, turn.options, language=language, pacing=Pacing.LIVE,
                                 endpoint=self.endpoint, opened_at=turn.opened_at or None, reading=reading)  # fmt: skip
         work = self.turns[turn.turn_id] = TurnWork(turn, grant, pipeline)

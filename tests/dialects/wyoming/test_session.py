@@ -65,6 +65,7 @@ def test_a_synthesize_is_one_group_in_the_voices_rate_chunked() -> None:
     assert send(s, "synthesize", text="Hello there. How are you?", voice={"name": "joe"}) == []
     first, *jobs = s.sequencer.jobs_to_run()
     assert isinstance(first, SpeakUnit) and first.turn.options.sample_rate == 22050
+    assert first.turn.meta["whole_answer"]  # read to its end before it is played: may wait for capacity
     assert first.turn.options.pronunciation_dicts == ("d1",) and first.turn.options.output_format == "pcm"
     s.sequencer.job_audio(first, b"\x01\x00" * 1500)
     out = s.outgoing()
@@ -82,7 +83,9 @@ def test_a_stream_ignores_the_compatibility_synthesize_and_ends_with_synthesize_
     send(s, "synthesize-start", voice={"name": "heart"})
     assert send(s, "synthesize-chunk", text="Hello th") == [] and s.sequencer.jobs_to_run() == []
     send(s, "synthesize-chunk", text="ere. How are")
-    first = speak_all(s, samples=10)
+    jobs = s.sequencer.jobs_to_run()
+    assert jobs and not any(job.turn.meta.get("whole_answer") for job in jobs)  # played as it comes
+    first = speak_all(s, samples=10, jobs=jobs)
     assert kinds(first) == ["audio-start", "audio-chunk"]  # the first sentence, before the rest arrived
     send(s, "synthesize-chunk", text=" you?")
     assert send(s, "synthesize", text="Hello there. How are you?") == []  # ignored inside a stream

@@ -158,7 +158,8 @@ class WyomingSession:
         if len(text) > self.max_text_chars:
             raise TextTooLong(len(text), self.max_text_chars, "'synthesize' event (stream longer texts)")
         reply = _Reply(stream=False, rate=rate)
-        meta: dict[str, object] = {"reply": reply}
+        # Home Assistant reads a one-shot answer to its audio-stop and plays it as one file.
+        meta: dict[str, object] = {"reply": reply, "whole_answer": True}
         if options.markup == "ssml":
             marked = parse_ssml(text)
             text, meta["marked"] = marked.text, marked
