@@ -79,6 +79,7 @@ def test_words_are_alnum_split_tokens(text: str) -> None:
     expected = [t for t in text.split() if any(c.isalnum() for c in t)]
     assert client_words(text) == expected
     assert [text[a:b] for a, b in client_word_spans(text)] == expected
+    assert [text[a:b] for a, b in client_word_spans(text)] == expected
 
 
 CJK_CASES: list[tuple[str, list[str]]] = [
