@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from itertools import pairwise
 
 import pytest
@@ -100,3 +101,12 @@ CJK_CASES: list[tuple[str, list[str]]] = [
 def test_japanese_and_chinese_words_are_cut_by_script(text: str, expected: list[str]) -> None:
     assert client_words(text) == expected
     assert [text[a:b] for a, b in client_word_spans(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["🙂" * 100_000, "-" * 100_000, "🙂 " * 50_000, "a" * 100_000])
+def test_a_huge_token_is_scanned_once(text: str) -> None:
+    start = time.perf_counter()
+    spans = client_word_spans(text)
+    assert client_words(text) == [text[a:b] for a, b in spans] == [t for t in text.split() if t[0].isalnum()]
+    # a regex that retried its look-ahead at every character of a token took minutes here
+    assert time.perf_counter() - start < 10

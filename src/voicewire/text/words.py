@@ -31,11 +31,11 @@ __all__ = ["client_word_spans", "client_words", "has_cjk", "is_client_word"]
 
 # In str patterns \s is exactly str.isspace(), and [^\W_] exactly str.isalnum().
 _TOKEN = re.compile(r"\S+")
-_WORD = re.compile(r"(?=\S*?[^\W_])\S+")
-"""A whitespace-separated token with a letter or digit in it, whole: scanning left to right, a match
-can only start at a token's first character (had the token a letter or digit, the look-ahead found
-it from there). One scan instead of a token and then a search for its letter or digit: the spans
-take 45 % less time."""
+_WORD = re.compile(r"(?<!\S)(?=\S*?[^\W_])\S+")
+"""A whitespace-separated token with a letter or digit in it, whole, in one scan (a token, then a
+search for its letter or digit, cost a Python step more per token: the spans take 45 % less time).
+The look-behind keeps it linear: without it the look-ahead is tried again at every character of a
+token with no letter or digit (100,000 emoji: minutes)."""
 _ALNUM = re.compile(r"[^\W_]")
 _CJK = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
@@ -133,5 +133,5 @@ def client_words(text: str) -> list[str]:
         ['今日は', 'いい', '天気ですね。']
     """
     if not has_cjk(text):
-        return [t for t in text.split() if _ALNUM.search(t)]
+        return _WORD.findall(text)
     return [text[a:b] for a, b in client_word_spans(text)]
