@@ -108,7 +108,10 @@ def test_a_turn_left_open_is_closed_at_the_drain_deadline(tmp_path: Path) -> Non
     server = start_server(tmp_path, units=1, extra_env={"VOICEWIRE_DRAIN_TIMEOUT": "1"})
     try:
         with connect(server.ws_url + "/waves/v1/tts/live", additional_headers=server.headers) as ws:
-            ws.send(json.dumps({"text": "This turn waits for more", "voice_id": "heart", "continue": True}))
+            # A first chunk proves the turn is open before the signal (a SIGTERM that came before the
+            # server read the text found no turn and closed at once: CI saw 10 ms).
+            ws.send(json.dumps({"text": "This turn is open. It waits for more", "voice_id": "heart", "continue": True}))
+            assert json.loads(ws.recv(timeout=20))["status"] == "chunk"
             started = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             with pytest.raises(websockets.exceptions.ConnectionClosed):
