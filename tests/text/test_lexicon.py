@@ -21,6 +21,13 @@ def test_whole_words_only() -> None:
     assert found(lx, "5 and 3.5 and 5.0 and 1,5 and 5, then 5.") == [("5", "5"), ("5", "5"), ("5", "5")]
 
 
+def test_a_word_is_found_where_it_stands_whole_not_inside_a_longer_word_before_it() -> None:
+    lx = Lexicon([LexiconEntry("cat", "kat"), LexiconEntry("cat food", "kat-food")])
+    text = "concatcat catalog, cat; tomcat cat food cat"
+    assert [(m.start, m.end) for m in lx.find(text)] == [(19, 22), (31, 39), (40, 43)]
+    assert found(lx, "bobcat's cat's") == [("cat's", "cat")]
+
+
 def test_tokens_with_digits_and_dots_can_be_entries() -> None:
     lx = Lexicon([LexiconEntry("C3PO", "see three pee oh"), LexiconEntry("v2.5", "version two point five")])
     assert found(lx, "C3PO runs v2.5, not v2.5.1 or xv2.5.") == [("C3PO", "C3PO"), ("v2.5", "v2.5")]

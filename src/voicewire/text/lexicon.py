@@ -167,13 +167,16 @@ class Lexicon:
 
     def _matches(self, text: str) -> Iterator[tuple[LexiconMatch, _Compiled]]:
         low = _lower(text)
-        taken = 0
-        for run in _RUN.finditer(low):
-            candidates = self._by_head.get(run.group())
-            if candidates is None or run.start() < taken:
+        taken = cursor = 0
+        # The text's runs of letters and digits in one C-level scan, and only those that head an entry
+        # are found again one by one: a Python step per word of the text took half the matching time.
+        for head in [run for run in _RUN.findall(low) if run in self._by_head]:
+            at = _run_at(low, head, cursor)
+            cursor = at + len(head)
+            if at < taken:
                 continue
-            for c in candidates:
-                start = run.start() - c.lead
+            for c in self._by_head[head]:
+                start = at - c.lead
                 if start < taken or start < 0:
                     continue
                 haystack = text if c.entry.case_sensitive else low
@@ -217,6 +220,17 @@ def _lower(text: str) -> str:
     if len(low) == len(text):
         return low
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _run_at(low: str, run: str, cursor: int) -> int:
+    """Where the next whole run of letters and digits ``run`` starts in ``low``, from ``cursor`` (one
+    that ``_RUN`` found there, so it exists)."""
+    while True:
+        at = low.index(run, cursor)
+        end = at + len(run)
+        if (at == 0 or not low[at - 1].isalnum()) and (end == len(low) or not low[end].isalnum()):
+            return at
+        cursor = at + 1
 
 
 def _word_char(c: str) -> bool:
