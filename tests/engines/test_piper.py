@@ -12,7 +12,7 @@ import pytest
 from voicewire.engines import piper_graph
 from voicewire.engines.base import Utterance
 from voicewire.engines.phoneme_align import assign_owners
-from voicewire.engines.piper import GAIN, PiperEngine, _ids, bundled_voices, voice_files_in
+from voicewire.engines.piper import GAIN, PiperEngine, PiperVoiceFiles, _ids, bundled_voices, voice_files_in
 from voicewire.exceptions import UnknownVoice
 
 LONG = "The birch canoe slid on the smooth planks, and the crowd on the shore cheered loudly for a while.".split()
@@ -132,13 +132,50 @@ def test_a_call_alone_runs_on_the_wide_sessions_and_makes_the_same_audio(engine_
     assert PiperEngine(threads=2, lone_threads=2, cache_dir=engine_cache)._voice("joe").wide is None
 
 
-def test_a_voice_first_loaded_by_a_request_gets_no_sessions_for_lone_calls(engine_cache: Path) -> None:
-    """Only preloaded voices (``load``) get the second pair: the voices of a server with many installed
-    come and go within a budget."""
+def test_a_voice_first_loaded_by_a_request_builds_no_sessions_for_lone_calls(engine_cache: Path) -> None:
+    """Only preloaded voices (``load``) build the sessions for lone calls: building one takes seconds of
+    a core that the voice's first request needs."""
     engine = PiperEngine(threads=1, lone_threads=2, cache_dir=engine_cache)
     engine.synthesize("joe", Utterance.of(["Hello", "there."]))
     assert not any(t.name.startswith("voicewire-piper-widen") for t in threading.enumerate())
     assert engine._voice("joe").wide is None
+
+
+def other_voice(folder: Path) -> PiperVoiceFiles:
+    """joe's model with other weights (one attention layer's values scaled): the same graph structure."""
+    import onnx
+    from onnx import numpy_helper
+
+    joe = bundled_voices()[0]
+    model = onnx.load(str(joe.model))
+    (tensor,) = [t for t in model.graph.initializer if t.name == "enc_p.encoder.attn_layers.0.conv_v.weight"]
+    tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor) * 1.3, tensor.name))
+    folder.mkdir()
+    onnx.save(model, str(folder / "other.onnx"))
+    shutil.copyfile(joe.config, folder / "other.onnx.json")
+    return PiperVoiceFiles("other", folder / "other.onnx", folder / "other.onnx.json")
+
+
+def test_a_voice_of_a_structure_already_open_shares_its_sessions_and_speaks_with_its_own_weights(
+    tmp_path: Path, engine_cache: Path
+) -> None:
+    other = other_voice(tmp_path / "voices")
+    engine = PiperEngine(voices=[*bundled_voices(), other], threads=1, lone_threads=2, cache_dir=engine_cache,
+                         noise=False)  # fmt: skip
+    engine.load("joe")
+    deadline = time.monotonic() + 60
+    while engine._voice("joe").wide is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    joe = engine._voice("joe")
+    loaded = engine._voice("other")  # by a request: nothing to build, so its lone-call sessions come at once
+    assert loaded.wide is not None and joe.wide is not None
+    assert loaded.front.session is joe.front.session and loaded.wide[0].session is joe.wide[0].session
+    assert loaded.front.weights is not joe.front.weights
+    ours = engine.synthesize("other", Utterance.of(LONG)).samples
+    alone = PiperEngine(voices=[other], cache_dir=engine_cache, noise=False).synthesize("other", Utterance.of(LONG))
+    assert ours.shape == alone.samples.shape and np.max(np.abs(ours - alone.samples)) < 1e-5
+    said_by_joe = engine.synthesize("joe", Utterance.of(LONG)).samples
+    assert ours.shape != said_by_joe.shape or np.max(np.abs(ours - said_by_joe)) > 0.1
 
 
 def test_without_a_cache_the_graphs_are_built_in_memory() -> None:

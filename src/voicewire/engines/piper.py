@@ -8,7 +8,10 @@ local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``
   then cut in two at the decoder's input (``piper_graph``): a front-end (ids to latent and
   durations) and the decoder, which ``synthesize_blocks`` runs window by window so a unit's first
   0.37 s can be heard before the rest is decoded. A graph that cannot be cut runs whole. The graphs
-  are cached on disk: a session built from a file costs ~85 MB, one built from in-memory bytes ~230 MB.
+  are cached on disk.
+- Voices of one graph structure share their onnxruntime sessions and feed them their own weights
+  (``piper_sessions``): building a front-end's session takes 2-3 s, reading a voice's weights
+  ~0.25 s, so a voice loads in a fraction of a second once another of its structure has.
 - Loudness: piper rescales every sentence to peak 1.0 (``normalize_audio``), so loudness jumps
   between chunks. We apply one fixed gain instead.
 - One front-end call per unit (piper splits at espeak's sentence ends, which fire after "Dr.").
@@ -42,7 +45,13 @@ from voicewire.engines.budget import VoiceBudget
 from voicewire.engines.ipa import to_espeak
 from voicewire.engines.onnx import all_cores_free, with_all_cores
 from voicewire.engines.phoneme_align import assign_owners
-from voicewire.engines.piper_sessions import open_sessions, read_windows_verdict, write_windows_verdict
+from voicewire.engines.piper_sessions import (
+    GraphParts,
+    SessionPool,
+    read_graph,
+    read_windows_verdict,
+    write_windows_verdict,
+)
 from voicewire.exceptions import EngineError, UnknownVoice, VoiceUnavailable, VoicewireError
 
 __all__ = ["PiperEngine", "PiperVoiceFiles", "bundled_voices", "voice_files_in"]
@@ -82,6 +91,8 @@ class _Loaded:
     wide: tuple[Any, Any | None] | None = None
     """``front`` and ``decoder`` again, with more intra-op threads: for a call that runs alone on the
     machine (``all_cores_free``); None: every call uses the one-thread sessions."""
+    parts: tuple[GraphParts, ...] = ()
+    """The graphs' structures and weights, which the sessions for lone calls open with too."""
 
     def front_session(self) -> Any:
         return self.wide[0] if self.wide is not None and all_cores_free() else self.front
@@ -150,14 +161,16 @@ class PiperEngine(Engine):
         scales to zero: the same text then gives the same samples every time (for tests that compare
         two renderings), at some cost in liveliness. ``budget``: shared with the other engines of
         the process (default: a budget of its own with no limit). ``lone_threads``: intra-op threads
-        of a call that runs alone on the machine (each voice loaded by ``load`` then keeps a second
-        pair of sessions: 97 MB more for joe, measured; at most ``threads``: none)."""
+        of a call that runs alone on the machine (a second session per graph structure, shared by
+        the voices of that structure, which feed it their weights: ``piper_sessions``; at most
+        ``threads``: none)."""
         self._threads = threads
         self._lone_threads = lone_threads
         self._noise = noise
         self._voices_dir = voices_dir if voices is None else None
         self._cache_dir = cache_dir
         self._budget = budget if budget is not None else VoiceBudget()
+        self._sessions = SessionPool()
         self._loaded: dict[str, _Loaded] = {}
         self._loaded_from: dict[str, tuple[int, int]] = {}  # the model file's (size, mtime) when loaded
         self._infos: dict[tuple[str, Path, int, int], VoiceInfo] = {}
@@ -227,10 +240,10 @@ class PiperEngine(Engine):
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, voice_id: str) -> None:
-        """Load a voice ahead of its requests (the server's preloaded voices), with its sessions for
-        lone calls. A voice first loaded by a request gets none: the voices of a server with many
-        installed come and go within a budget, and a second pair of sessions would double what each
-        of them holds (+97 MB) and take a core from its first request while it opens."""
+        """Load a voice ahead of its requests (the server's preloaded voices), and open its sessions
+        for lone calls beside. A voice first loaded by a request gets them only if their structures
+        are open already (a preloaded voice of the same structure opened them): building one takes
+        2-3 s of a core, which its first request needs."""
         self._voice(voice_id, widen=True)
 
     def _voice(self, voice_id: str, *, widen: bool = False) -> _Loaded:
@@ -256,32 +269,42 @@ class PiperEngine(Engine):
                 self._loaded_from[voice_id] = stat
         if fresh:
             self._budget.loaded(self, voice_id)  # outside our lock: it may unload one of our voices
-            if widen and self._lone_threads > self._threads:
+            wider = self._lone_threads > self._threads
+            ready = self._sessions.opened(loaded.parts, self._lone_threads) if wider else None
+            if ready is not None:  # no building: the voice's weights with the sessions open already
+                loaded = self._widened(voice_id, loaded, ready)
+            elif widen and wider:
                 # Not a daemon: a program that ends while onnxruntime builds a session must wait for
                 # it (a daemon thread inside onnxruntime at interpreter exit crashed `speak`, SIGSEGV).
-                threading.Thread(target=self._widen, args=(voice_id, loaded, files), daemon=False,
+                threading.Thread(target=self._widen, args=(voice_id, loaded), daemon=False,
                                  name=f"voicewire-piper-widen-{voice_id}").start()  # fmt: skip
         else:
             self._budget.used(self, voice_id)
         return loaded
 
-    def _widen(self, voice_id: str, loaded: _Loaded, files: PiperVoiceFiles) -> None:
+    def _widen(self, voice_id: str, loaded: _Loaded) -> None:
         """Give a loaded voice its sessions for lone calls. Off the request path: a voice's first
-        request must not wait for a second pair of sessions (1-2 s to open); until they are there,
-        its calls run on one thread."""
+        request must not wait for sessions of a structure not open yet (2-3 s to build); until they
+        are there, its calls run on one thread."""
         try:
-            sessions = open_sessions(self._graphs(files), self._lone_threads)
-            wide = replace(loaded, wide=(sessions[0], sessions[1] if len(sessions) > 1 else None))
+            sessions = self._sessions.open(loaded.parts, self._lone_threads)
             with with_all_cores(True):  # onnxruntime plans a session's memory on its first run
-                self._synthesize(replace(wide, windowed=False), Utterance.of(["Hello", "there."]))
+                warm = replace(loaded, wide=_pair(sessions), windowed=False)
+                self._synthesize(warm, Utterance.of(["Hello", "there."]))
         except Exception:  # the one-thread sessions serve on; the voice loaded, so this is unexpected
             logger.warning("! voice %r (piper): no sessions for lone calls", voice_id, exc_info=True)
             return
+        self._widened(voice_id, loaded, sessions)
+
+    def _widened(self, voice_id: str, loaded: _Loaded, sessions: Sequence[Any]) -> _Loaded:
+        """``loaded`` with its sessions for lone calls, in place of ``loaded`` if it still is the one loaded."""
+        wide = replace(loaded, wide=_pair(sessions))
         with self._lock:
-            if self._loaded.get(voice_id) is loaded:  # not unloaded or replaced meanwhile
-                self._loaded[voice_id] = wide
-                logger.info("= voice %r (piper): %d threads for a call alone on the machine", voice_id,
-                            self._lone_threads)  # fmt: skip
+            if self._loaded.get(voice_id) is not loaded:  # unloaded or replaced meanwhile
+                return loaded
+            self._loaded[voice_id] = wide
+        logger.info("= voice %r (piper): %d threads for a call alone on the machine", voice_id, self._lone_threads)
+        return wide
 
     def unload(self, voice_id: str) -> None:
         self._loaded.pop(voice_id, None)
@@ -289,9 +312,9 @@ class PiperEngine(Engine):
 
     def prepare(self, voice_id: str) -> None:
         """Load the voice once, without keeping it, so that everything its first use would build is
-        in the cache (graphs with durations, cut at the decoder; sessions in onnxruntime's format;
-        the windowed-decoding check). ``voicewire voices install`` calls it before the voice becomes
-        visible, so a model that cannot be loaded is never installed.
+        in the cache (graphs with durations, cut at the decoder; the sessions of their structures in
+        onnxruntime's format; the windowed-decoding check). ``voicewire voices install`` calls it
+        before the voice becomes visible, so a model that cannot be loaded is never installed.
 
         Raises:
             VoiceUnavailable: the model's graph cannot give phoneme durations.
@@ -310,13 +333,15 @@ class PiperEngine(Engine):
             )
         config = _read_config(files.config)
         graphs = self._graphs(files)
-        sessions = open_sessions(graphs, self._threads)
+        parts = tuple(read_graph(g) for g in graphs)
+        sessions = self._sessions.open(parts, self._threads)
         if len(sessions[0].get_outputs()) < 2:
             raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): the model exposes no phoneme durations.")
         espeak.initialize()
         clusters = frozenset(tuple(c) for c in config.get("vowel_clusters", []) or [])
-        loaded = _Loaded(sessions[0], sessions[1] if len(sessions) > 1 else None, config,
-                         config["phoneme_id_map"], config["espeak"]["voice"], clusters)  # fmt: skip
+        front, decoder = _pair(sessions)
+        loaded = _Loaded(front, decoder, config, config["phoneme_id_map"], config["espeak"]["voice"], clusters,
+                         parts=parts)  # fmt: skip
         if loaded.decoder is None:
             self._synthesize(loaded, Utterance.of(WARM_UP.split()))  # warm-up
             return loaded
@@ -494,6 +519,11 @@ class PiperEngine(Engine):
             self._loaded.clear()
             self._loaded_from.clear()
         self._budget.forget(self)
+
+
+def _pair(sessions: Sequence[Any]) -> tuple[Any, Any | None]:
+    """``(front, decoder)`` of a cut graph's sessions; ``(whole, None)`` of an uncut one's."""
+    return sessions[0], sessions[1] if len(sessions) > 1 else None
 
 
 def _stat(path: Path) -> tuple[int, int]:
