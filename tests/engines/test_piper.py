@@ -33,7 +33,7 @@ def test_durations_sum_to_the_audio(piper_engine: PiperEngine) -> None:
     latent, frames = loaded.front.run(None, model_inputs(piper_engine, "Most of the time, it is in the house.".split()))
     assert int(np.asarray(frames).sum()) == latent.shape[2]
     assert loaded.decoder is not None
-    audio = loaded.decoder.run(None, {loaded.decoder.get_inputs()[0].name: latent})[0]
+    audio = loaded.decoder.run(None, {loaded.decoder.inputs[0]: latent})[0]
     assert latent.shape[2] * 256 == np.asarray(audio).reshape(-1).size
 
 
@@ -103,7 +103,7 @@ def test_thread_setting_reaches_the_sessions(engine_cache: Path) -> None:
     engine.load("joe")
     loaded = engine._voice("joe")
     assert loaded.decoder is not None and loaded.windowed
-    for session in (loaded.front, loaded.decoder):
+    for session in (*loaded.front.sessions, *loaded.decoder.sessions):
         options = session.get_session_options()
         assert options.intra_op_num_threads == 2
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
@@ -121,8 +121,8 @@ def test_a_call_alone_runs_on_the_wide_sessions_and_makes_the_same_audio(engine_
         time.sleep(0.05)
     loaded = engine._voice("joe")
     assert loaded.wide is not None
-    for session in loaded.wide:
-        assert session.get_session_options().intra_op_num_threads == 2
+    for graph in loaded.wide:
+        assert all(s.get_session_options().intra_op_num_threads == 2 for s in graph.sessions)
     assert loaded.front_session() is loaded.front  # not alone: one thread
     with with_all_cores(True):
         assert loaded.front_session() is loaded.wide[0] and loaded.decoder_session() is loaded.wide[1]
@@ -169,7 +169,7 @@ def test_a_voice_of_a_structure_already_open_shares_its_sessions_and_speaks_with
     joe = engine._voice("joe")
     loaded = engine._voice("other")  # by a request: nothing to build, so its lone-call sessions come at once
     assert loaded.wide is not None and joe.wide is not None
-    assert loaded.front.session is joe.front.session and loaded.wide[0].session is joe.wide[0].session
+    assert loaded.front.sessions is joe.front.sessions and loaded.wide[0].sessions is joe.wide[0].sessions
     assert loaded.front.weights is not joe.front.weights
     ours = engine.synthesize("other", Utterance.of(LONG)).samples
     alone = PiperEngine(voices=[other], cache_dir=engine_cache, noise=False).synthesize("other", Utterance.of(LONG))

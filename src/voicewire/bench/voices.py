@@ -9,9 +9,8 @@ under other names (symbolic links, so 50 voices cost no disk), each with its own
   restart (the usual case: the home's cache holds joe's prepared graphs), after a first start on
   the fresh home whose time to ready is reported too;
 - cold voice: the first request to a voice never used, time to its first audio byte and to its last;
-  once for a voice prepared as an install prepares it (graphs, the sessions of their structure in
-  onnxruntime's format and the windows check cached), once for one copied in by hand (nothing
-  prepared);
+  once for a voice prepared as an install prepares it (graphs and the windows check cached), once
+  for one copied in by hand (nothing prepared);
 - budget: the RSS after ``budget + 2`` distinct voices have each spoken once, with the default
   ``VOICEWIRE_MAX_LOADED_VOICES``: it stays near the RSS of ``budget`` loaded voices.
 """

@@ -9,9 +9,9 @@ local ``.onnx`` + ``.onnx.json`` (``voicewire voices add``). Differences from ``
   durations) and the decoder, which ``synthesize_blocks`` runs window by window so a unit's first
   0.37 s can be heard before the rest is decoded. A graph that cannot be cut runs whole. The graphs
   are cached on disk.
-- Voices of one graph structure share their onnxruntime sessions and feed them their own weights
-  (``piper_sessions``): building a front-end's session takes 2-3 s, reading a voice's weights
-  ~0.25 s, so a voice loads in a fraction of a second once another of its structure has.
+- Sessions are opened as pieces of a graph (a whole front-end's session took 2.6-3.1 s to build, its
+  8 pieces 0.5 s), and voices of one graph structure share them, each feeding its own weights
+  (``piper_sessions``): a voice whose structure is open loads in the ~0.3 s its weights take to read.
 - Loudness: piper rescales every sentence to peak 1.0 (``normalize_audio``), so loudness jumps
   between chunks. We apply one fixed gain instead.
 - One front-end call per unit (piper splits at espeak's sentence ends, which fire after "Dr.").
@@ -242,8 +242,8 @@ class PiperEngine(Engine):
     def load(self, voice_id: str) -> None:
         """Load a voice ahead of its requests (the server's preloaded voices), and open its sessions
         for lone calls beside. A voice first loaded by a request gets them only if their structures
-        are open already (a preloaded voice of the same structure opened them): building one takes
-        2-3 s of a core, which its first request needs."""
+        are open already (a preloaded voice of the same structure opened them): building them takes
+        ~0.5 s of a core, which its first request needs."""
         self._voice(voice_id, widen=True)
 
     def _voice(self, voice_id: str, *, widen: bool = False) -> _Loaded:
@@ -284,8 +284,8 @@ class PiperEngine(Engine):
 
     def _widen(self, voice_id: str, loaded: _Loaded) -> None:
         """Give a loaded voice its sessions for lone calls. Off the request path: a voice's first
-        request must not wait for sessions of a structure not open yet (2-3 s to build); until they
-        are there, its calls run on one thread."""
+        request must not wait for sessions of a structure not open yet (~0.5 s to build); until
+        they are there, its calls run on one thread."""
         try:
             sessions = self._sessions.open(loaded.parts, self._lone_threads)
             with with_all_cores(True):  # onnxruntime plans a session's memory on its first run
@@ -312,9 +312,9 @@ class PiperEngine(Engine):
 
     def prepare(self, voice_id: str) -> None:
         """Load the voice once, without keeping it, so that everything its first use would build is
-        in the cache (graphs with durations, cut at the decoder; the sessions of their structures in
-        onnxruntime's format; the windowed-decoding check). ``voicewire voices install`` calls it
-        before the voice becomes visible, so a model that cannot be loaded is never installed.
+        in the cache (graphs with durations, cut at the decoder; the windowed-decoding check).
+        ``voicewire voices install`` calls it before the voice becomes visible, so a model that
+        cannot be loaded is never installed.
 
         Raises:
             VoiceUnavailable: the model's graph cannot give phoneme durations.
@@ -335,7 +335,7 @@ class PiperEngine(Engine):
         graphs = self._graphs(files)
         parts = tuple(read_graph(g) for g in graphs)
         sessions = self._sessions.open(parts, self._threads)
-        if len(sessions[0].get_outputs()) < 2:
+        if len(sessions[0].outputs) < 2:
             raise VoiceUnavailable(f"Voice {files.voice_id!r} (piper): the model exposes no phoneme durations.")
         espeak.initialize()
         clusters = frozenset(tuple(c) for c in config.get("vowel_clusters", []) or [])
@@ -552,7 +552,7 @@ def _decode(loaded: _Loaded, latent: npt.NDArray[np.float32], window: piper_grap
     decoder = loaded.decoder_session()
     assert decoder is not None
     z = np.ascontiguousarray(latent[:, :, window.lo : window.hi])
-    audio = np.asarray(decoder.run(None, {decoder.get_inputs()[0].name: z})[0]).reshape(-1)
+    audio = np.asarray(decoder.run(None, {decoder.inputs[0]: z})[0]).reshape(-1)
     hop = _hop(loaded)
     return _gain(audio[(window.start - window.lo) * hop : (window.end - window.lo) * hop])
 

@@ -1,30 +1,31 @@
 """Opening a Piper voice's sessions fast enough for a voice's first request.
 
-A Piper front-end graph has ~2,700 nodes, and onnxruntime spends 2-3 s building a session from it on
-this 2-core VM whatever the options (``perf``: most of it in onnxruntime's own per-node work), while
-a call takes tens of milliseconds. That time goes with the graph's *structure*, not with its weights,
-and the voices that one Piper release exports at one quality have the same structure: they differ
-in their weights. So a graph is opened in two parts (``read_graph``):
+onnxruntime takes a time that grows with the square of a graph's nodes to build a session: joe's
+front-end (2,687 nodes) took 2.6-3.1 s on this 2-core VM whatever the options, its first quarter
+0.28 s, its first half 0.73 s (``perf``: onnxruntime's own per-node work, kernel lookups by the
+look of it), while a call takes tens of milliseconds. Two things follow (``read_graph``):
 
-- its **structure**: the graph with every float tensor of more than one element (the weights, and
-  what the export folded out of them) made an input. ``SessionPool`` builds one onnxruntime session
-  per structure and thread count, the first time a voice of that structure opens, and keeps it
-  in onnxruntime's format beside the cached graphs (``structure-<digest>.<version>.ort``: opening
-  that is ~30 % faster, and another onnxruntime version builds it again);
-- its **weights**: that voice's tensors as ``OrtValue``s, fed to the shared session on every call
-  (``Weighted``).
+- a graph is opened as **pieces** of at most ``PIECE_NODES`` nodes in their order, cut where the
+  fewest tensors cross, each its own session; a call runs them in turn and hands each the tensors
+  it needs (``OrtValue``s, no copy). joe's front-end in 8 pieces: built in 0.5 s, calls as fast, the
+  same samples to the bit;
+- a piece's **weights** (every float tensor of more than one element) are made inputs, so the
+  sessions belong to the graph's *structure*: the voices that one Piper release exports at one
+  quality differ only in their weights. ``SessionPool`` opens a structure's sessions once per
+  thread count, and each voice feeds them its own weights (``Weighted``): a voice whose structure is
+  open loads in the time it takes to read its weights (~0.25 s for joe's 56 MB), and its sessions
+  for lone calls (more threads) cost no memory. Fed as inputs, weights cannot be pre-packed by
+  onnxruntime: a front-end call costs 0-4 % more (joe, paired runs).
 
-Another voice of a structure already open then loads in the time it takes to read its weights
-(~0.25 s for joe's 56 MB), not 2-3 s, and its sessions for lone calls (more threads) cost no memory.
-Fed as inputs, the weights cannot be pre-packed by onnxruntime: a front-end call costs 1-4 % more
-(measured on joe, paired; the same samples to the bit). Scalars and integer tensors (shapes, axes,
-the export's constants) stay in the structure, so two graphs share a session only if those match.
+Scalars and integer tensors (shapes, axes, the export's constants) stay in the structure, so two
+graphs share sessions only if those match too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import math
 import os
 import threading
@@ -37,31 +38,46 @@ import numpy as np
 
 from voicewire.engines.onnx import session_options
 
-__all__ = ["GraphParts", "SessionPool", "Weighted", "read_graph", "read_windows_verdict", "write_windows_verdict"]
+__all__ = ["PIECE_NODES", "GraphParts", "Piece", "SessionPool", "Weighted", "read_graph", "read_windows_verdict",
+           "write_windows_verdict"]  # fmt: skip
+
+PIECE_NODES = 350
+"""Most nodes in one piece: joe's front-end in 8 pieces builds in 0.5 s (whole: 2.6-3.1 s)."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Consecutive nodes of a graph as a model of their own."""
+
+    model: bytes
+    inputs: tuple[str, ...]
+    """Graph inputs, weights and tensors of earlier pieces that its nodes read."""
+    outputs: tuple[str, ...]
+    """Its tensors that later pieces read, and the graph's outputs it makes."""
 
 
 @dataclass(frozen=True, eq=False)
 class GraphParts:
     """One graph as ``read_graph`` splits it."""
 
-    structure: bytes
-    """The serialized graph, its weights made inputs."""
     digest: str
     """Names the structure: graphs with equal digests share their sessions."""
+    pieces: tuple[Piece, ...]
+    inputs: tuple[str, ...]
+    """The graph's inputs, weights left out."""
+    outputs: tuple[str, ...]
     weights: Mapping[str, Any]
     """Input name to ``OrtValue``."""
-    folder: Path | None
-    """Where the structure's onnxruntime-format copy is kept (the cached graph's folder), or None."""
 
 
 def read_graph(graph: str | bytes) -> GraphParts:
-    """A graph (a path, or the serialized model) split into its structure and its weights."""
+    """A graph (a path, or the serialized model) split into the pieces of its structure and its weights."""
     import onnx
     import onnxruntime as ort
     from onnx import helper, numpy_helper
 
     model = onnx.load(graph) if isinstance(graph, str) else onnx.load_from_string(graph)
-    inputs = {i.name for i in model.graph.input}
+    inputs = [i.name for i in model.graph.input]
     weights: dict[str, Any] = {}
     kept = []
     for tensor in model.graph.initializer:
@@ -79,97 +95,136 @@ def read_graph(graph: str | bytes) -> GraphParts:
     del model.metadata_props[:]
     structure = model.SerializeToString()
     return GraphParts(
-        structure=structure,
         digest=hashlib.sha256(structure).hexdigest()[:24],
+        pieces=_pieces(model, structure),
+        inputs=tuple(name for name in inputs if name not in weights),
+        outputs=tuple(o.name for o in model.graph.output),
         weights=weights,
-        folder=Path(graph).parent if isinstance(graph, str) else None,
     )
 
 
+def _pieces(model: Any, structure: bytes) -> tuple[Piece, ...]:
+    """``model`` cut into pieces of at most ``PIECE_NODES`` nodes; whole when it is small, holds a
+    subgraph (which reads tensors its node does not name) or a tensor of unknown type crosses."""
+    import onnx
+    from onnx import helper, shape_inference
+
+    nodes = list(model.graph.node)
+    whole = (Piece(structure, tuple(i.name for i in model.graph.input), tuple(o.name for o in model.graph.output)),)
+    count = math.ceil(len(nodes) / PIECE_NODES)
+    if count < 2 or any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for n in nodes
+                        for a in n.attribute):  # fmt: skip
+        return whole
+    try:
+        inferred = shape_inference.infer_shapes(model).graph
+    except Exception:  # onnx cannot infer this graph's types: onnxruntime still runs it whole
+        return whole
+    types = {v.name: v.type for v in (*inferred.value_info, *inferred.input, *inferred.output)}
+    producer = {name: i for i, node in enumerate(nodes) for name in node.output if name}
+    last_read = {name: i for i, node in enumerate(nodes) for name in node.input if name}
+    last_read.update((o.name, len(nodes)) for o in model.graph.output)
+    cuts = _cuts(nodes, producer, last_read, count)
+    constants = {t.name: t for t in model.graph.initializer}
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
+        part = nodes[start:end]
+        made = {name for node in part for name in node.output if name}
+        read = list(dict.fromkeys(name for node in part for name in node.input if name))
+        ins = [name for name in read if name not in made and name not in constants]
+        outs = sorted((name for name in made if last_read.get(name, -1) >= end), key=producer.__getitem__)
+        if any(name not in types for name in (*ins, *outs)):
+            return whole
+        body = helper.make_graph(part, f"piece-{start}", [helper.make_value_info(n, types[n]) for n in ins],
+                                 [helper.make_value_info(n, types[n]) for n in outs],
+                                 [constants[n] for n in read if n in constants])  # fmt: skip
+        piece = helper.make_model(body, opset_imports=model.opset_import)
+        piece.ir_version = model.ir_version
+        pieces.append(Piece(piece.SerializeToString(), tuple(ins), tuple(outs)))
+    return tuple(pieces)
+
+
+def _cuts(nodes: list[Any], producer: dict[str, int], last_read: dict[str, int], count: int) -> list[int]:
+    """Node indices where ``count`` pieces begin (and the end): near equal sizes, each cut within a
+    quarter of a piece of its ideal place where the fewest tensors cross it."""
+    n = len(nodes)
+    change = [0] * (n + 2)  # tensors made before a cut and read at or after it, as differences
+    for name, made in producer.items():
+        if last_read.get(name, -1) > made:
+            change[made + 1] += 1
+            change[last_read[name] + 1] -= 1
+    crossing, running = [], 0
+    for k in range(n + 1):
+        running += change[k]
+        crossing.append(running)
+    cuts, slack = [0], n // (4 * count)
+    for j in range(1, count):
+        ideal = n * j // count
+        cuts.append(min(range(ideal - slack, ideal + slack + 1), key=lambda k: (crossing[k], abs(k - ideal))))
+    return [*cuts, n]
+
+
 class Weighted:
-    """A structure's session run with one voice's weights; used like an ``InferenceSession``."""
+    """A structure's sessions run with one voice's weights: ``run`` as an ``InferenceSession``'s."""
 
-    def __init__(self, session: Any, weights: Mapping[str, Any]) -> None:
-        self.session = session
-        self.weights = weights
-        self._outputs = [o.name for o in session.get_outputs()]
+    def __init__(self, sessions: Sequence[Any], parts: GraphParts) -> None:
+        self.sessions = sessions
+        self.parts = parts
+        self.inputs = parts.inputs
+        self.outputs = parts.outputs
 
-    def get_inputs(self) -> list[Any]:
-        return [i for i in self.session.get_inputs() if i.name not in self.weights]
-
-    def get_outputs(self) -> list[Any]:
-        return list(self.session.get_outputs())
-
-    def get_session_options(self) -> Any:
-        return self.session.get_session_options()
+    @property
+    def weights(self) -> Mapping[str, Any]:
+        return self.parts.weights
 
     def run(self, output_names: Sequence[str] | None, feeds: Mapping[str, Any]) -> list[Any]:
         import onnxruntime as ort
 
-        values = dict(self.weights)
+        values = dict(self.parts.weights)
         for name, value in feeds.items():
             values[name] = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(value))
-        return [v.numpy() for v in self.session.run_with_ort_values(list(output_names or self._outputs), values)]
+        for session, piece in zip(self.sessions, self.parts.pieces, strict=True):
+            made = session.run_with_ort_values(list(piece.outputs), {name: values[name] for name in piece.inputs})
+            values.update(zip(piece.outputs, made, strict=True))
+        return [values[name].numpy() for name in (output_names or self.outputs)]
 
 
 class SessionPool:
-    """One engine's structure sessions, by structure and thread count; never let go (they hold no
-    weights: the ones open are a few per engine)."""
+    """One engine's sessions, by structure and thread count; never let go (they hold no weights:
+    the ones open are a few per engine)."""
 
     def __init__(self) -> None:
-        self._sessions: dict[tuple[str, int], Any] = {}
+        self._sessions: dict[tuple[str, int], tuple[Any, ...]] = {}
         self._building: dict[tuple[str, int], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def open(self, parts: Sequence[GraphParts], threads: int) -> list[Weighted]:
-        """Sessions of ``parts`` with ``threads`` intra-op threads; a structure not open yet is built
-        here (seconds)."""
-        return [Weighted(self._session(p, threads), p.weights) for p in parts]
+        """Sessions of ``parts`` with ``threads`` intra-op threads; a structure not open yet is built here."""
+        return [Weighted(self._open(p, threads), p) for p in parts]
 
     def opened(self, parts: Sequence[GraphParts], threads: int) -> list[Weighted] | None:
         """The sessions if every structure is open already, else None (nothing is built)."""
-        sessions = [self._sessions.get((p.digest, threads)) for p in parts]
-        if any(s is None for s in sessions):
+        found = [self._sessions.get((p.digest, threads)) for p in parts]
+        if any(sessions is None for sessions in found):
             return None
-        return [Weighted(s, p.weights) for s, p in zip(sessions, parts, strict=True)]
+        return [Weighted(sessions, p) for sessions, p in zip(found, parts, strict=True) if sessions is not None]
 
-    def _session(self, parts: GraphParts, threads: int) -> Any:
+    def _open(self, parts: GraphParts, threads: int) -> tuple[Any, ...]:
+        import onnxruntime as ort
+
         key = (parts.digest, threads)
-        session = self._sessions.get(key)
-        if session is not None:
-            return session
+        sessions = self._sessions.get(key)
+        if sessions is not None:
+            return sessions
         with self._lock:
             building = self._building.setdefault(key, threading.Lock())
         with building:  # two voices of one structure opening side by side build it once
-            session = self._sessions.get(key)
-            if session is None:
-                session = _build(parts, threads)
-                self._sessions[key] = session
-        return session
-
-
-def _build(parts: GraphParts, threads: int) -> Any:
-    import onnxruntime as ort
-
-    providers = ["CPUExecutionProvider"]
-    if parts.folder is None:
-        return ort.InferenceSession(parts.structure, session_options(threads), providers=providers)
-    saved = parts.folder / f"structure-{parts.digest}.{ort.__version__}.ort"  # the format is read from ".ort"
-    if saved.is_file():
-        with contextlib.suppress(Exception):  # damaged or foreign: built again below
-            options = session_options(threads)
-            options.add_session_config_entry("session.load_model_format", "ORT")
-            return ort.InferenceSession(str(saved), options, providers=providers)
-    options = session_options(threads)
-    # "Extended" stays valid on another CPU of the same machine class; "all" would tie the copy to this one.
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    tmp = saved.with_name(f".{saved.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    options.optimized_model_filepath = str(tmp)
-    options.add_session_config_entry("session.save_model_format", "ORT")
-    session = ort.InferenceSession(parts.structure, options, providers=providers)
-    with contextlib.suppress(OSError):  # a read-only cache: the next start builds it again
-        tmp.replace(saved)
-    return session
+            sessions = self._sessions.get(key)
+            if sessions is None:
+                providers = ["CPUExecutionProvider"]
+                sessions = tuple(ort.InferenceSession(piece.model, session_options(threads), providers=providers)
+                                 for piece in parts.pieces)  # fmt: skip
+                self._sessions[key] = sessions
+        return sessions
 
 
 def _verdict_path(graph: str) -> Path:
