@@ -56,14 +56,31 @@ def plain(model: bytes) -> np.ndarray:
     return np.asarray(session.run(None, {"x": X})[0])
 
 
+@pytest.fixture(autouse=True)
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Graphs of more than 3 nodes count as large (shared, in pieces); ``graph`` has 4 or more."""
+    monkeypatch.setattr(piper_sessions, "PIECE_NODES", 3)
+
+
 def test_the_weights_become_inputs_and_scalars_and_integers_stay() -> None:
     parts = read_graph(graph(1))
     assert set(parts.weights) == {"W", "b"}
     assert (parts.inputs, parts.outputs) == (("x",), ("y",))
-    (piece,) = parts.pieces
-    structure = onnx.load_from_string(piece.model)
-    assert {t.name for t in structure.graph.initializer} == {"scale", "axes"}
-    assert [i.name for i in structure.graph.input] == ["x", "W", "b"]
+    models = [onnx.load_from_string(piece.model) for piece in parts.pieces]
+    assert {t.name for m in models for t in m.graph.initializer} == {"scale", "axes"}
+    assert [i.name for i in models[0].graph.input] == ["x", "W", "b"]
+
+
+def test_a_small_graph_is_opened_whole_with_its_weights_and_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(piper_sessions, "PIECE_NODES", 4)
+    parts = read_graph(graph(1))
+    assert parts.digest is None and not parts.weights and len(parts.pieces) == 1
+    pool = SessionPool()
+    (one,) = pool.open([parts], 1)
+    opened = pool.opened([parts], 2)  # built at once: it takes milliseconds
+    assert opened is not None and opened[0].sessions is not one.sessions
+    same(one.run(None, {"x": X})[0], plain(graph(1)))
+    same(opened[0].run(None, {"x": X})[0], plain(graph(1)))
 
 
 def test_graphs_that_differ_in_weights_or_wording_share_a_structure_and_others_do_not() -> None:
@@ -83,7 +100,7 @@ def test_each_graph_runs_with_its_own_weights_on_shared_sessions() -> None:
     same(two.run(["y"], {"x": X})[0], plain(graph(2)))
     (wide,) = pool.open([read_graph(graph(2))], threads=2)
     assert wide.sessions is not one.sessions
-    assert [s.get_session_options().intra_op_num_threads for s in wide.sessions] == [2]
+    assert {s.get_session_options().intra_op_num_threads for s in wide.sessions} == {2}
 
 
 def test_opened_builds_nothing() -> None:

@@ -15,10 +15,11 @@ look of it), while a call takes tens of milliseconds. Two things follow (``read_
   thread count, and each voice feeds them its own weights (``Weighted``): a voice whose structure is
   open loads in the time it takes to read its weights (~0.25 s for joe's 56 MB), and its sessions
   for lone calls (more threads) cost no memory. Fed as inputs, weights cannot be pre-packed by
-  onnxruntime: a front-end call costs 0-4 % more (joe, paired runs).
+  onnxruntime: a front-end call costs 0-5 % more (joe, paired runs).
 
 Scalars and integer tensors (shapes, axes, the export's constants) stay in the structure, so two
-graphs share sessions only if those match too.
+graphs share sessions only if those match too. A graph of at most ``PIECE_NODES`` nodes (a decoder:
+built in 30 ms) is opened whole, on its own, with its weights in it, which onnxruntime pre-packs.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ class Piece:
 class GraphParts:
     """One graph as ``read_graph`` splits it."""
 
-    digest: str
-    """Names the structure: graphs with equal digests share their sessions."""
+    digest: str | None
+    """Names the structure: graphs with equal digests share their sessions. None for a small graph,
+    opened on its own with its weights in it."""
     pieces: tuple[Piece, ...]
     inputs: tuple[str, ...]
     """The graph's inputs, weights left out."""
@@ -78,6 +80,12 @@ def read_graph(graph: str | bytes) -> GraphParts:
 
     model = onnx.load(graph) if isinstance(graph, str) else onnx.load_from_string(graph)
     inputs = [i.name for i in model.graph.input]
+    outputs = tuple(o.name for o in model.graph.output)
+    if len(model.graph.node) <= PIECE_NODES:
+        # Small (joe's decoder: built in 30 ms): a session of its own, whose weights onnxruntime
+        # pre-packs. Fed in, they made its calls ~3 % slower (4 threads side by side, paired).
+        whole = Piece(model.SerializeToString(), tuple(inputs), outputs)
+        return GraphParts(digest=None, pieces=(whole,), inputs=tuple(inputs), outputs=outputs, weights={})
     weights: dict[str, Any] = {}
     kept = []
     for tensor in model.graph.initializer:
@@ -98,7 +106,7 @@ def read_graph(graph: str | bytes) -> GraphParts:
         digest=hashlib.sha256(structure).hexdigest()[:24],
         pieces=_pieces(model, structure),
         inputs=tuple(name for name in inputs if name not in weights),
-        outputs=tuple(o.name for o in model.graph.output),
+        outputs=outputs,
         weights=weights,
     )
 
@@ -189,8 +197,8 @@ class Weighted:
 
 
 class SessionPool:
-    """One engine's sessions, by structure and thread count; never let go (they hold no weights:
-    the ones open are a few per engine)."""
+    """One engine's shared sessions, by structure and thread count; never let go (they hold no
+    weights: the ones open are a few per engine). A small graph's sessions are its own."""
 
     def __init__(self) -> None:
         self._sessions: dict[tuple[str, int], tuple[Any, ...]] = {}
@@ -202,15 +210,19 @@ class SessionPool:
         return [Weighted(self._open(p, threads), p) for p in parts]
 
     def opened(self, parts: Sequence[GraphParts], threads: int) -> list[Weighted] | None:
-        """The sessions if every structure is open already, else None (nothing is built)."""
-        found = [self._sessions.get((p.digest, threads)) for p in parts]
-        if any(sessions is None for sessions in found):
-            return None
-        return [Weighted(sessions, p) for sessions, p in zip(found, parts, strict=True) if sessions is not None]
+        """The sessions if every structure is open already, else None: nothing slow is built (a small
+        graph's own session is: it takes milliseconds)."""
+        found = []
+        for p in parts:
+            sessions = _build(p, threads) if p.digest is None else self._sessions.get((p.digest, threads))
+            if sessions is None:
+                return None
+            found.append(Weighted(sessions, p))
+        return found
 
     def _open(self, parts: GraphParts, threads: int) -> tuple[Any, ...]:
-        import onnxruntime as ort
-
+        if parts.digest is None:  # its own: let go with the voice
+            return _build(parts, threads)
         key = (parts.digest, threads)
         sessions = self._sessions.get(key)
         if sessions is not None:
@@ -220,11 +232,16 @@ class SessionPool:
         with building:  # two voices of one structure opening side by side build it once
             sessions = self._sessions.get(key)
             if sessions is None:
-                providers = ["CPUExecutionProvider"]
-                sessions = tuple(ort.InferenceSession(piece.model, session_options(threads), providers=providers)
-                                 for piece in parts.pieces)  # fmt: skip
+                sessions = _build(parts, threads)
                 self._sessions[key] = sessions
         return sessions
+
+
+def _build(parts: GraphParts, threads: int) -> tuple[Any, ...]:
+    import onnxruntime as ort
+
+    providers = ["CPUExecutionProvider"]
+    return tuple(ort.InferenceSession(p.model, session_options(threads), providers=providers) for p in parts.pieces)
 
 
 def _verdict_path(graph: str) -> Path:
