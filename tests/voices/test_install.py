@@ -24,7 +24,7 @@ from voicewire.config import Settings
 from voicewire.exceptions import DownloadFailed, VerificationFailed, VoicePackError
 from voicewire.voices.catalog import CatalogEntry, RemoteFile
 from voicewire.voices.install import Installer, install_lock
-from voicewire.voices.installed import BUNDLED, INSTALLED, installed_voices
+from voicewire.voices.installed import BUNDLED, INSTALLED, InstalledVoice, installed_voices
 from voicewire.voices.manager import VoiceManager
 
 
@@ -183,6 +183,24 @@ def test_remove_takes_the_visible_file_first(tmp_path: Path, mirror: Mirror, mon
     assert removed.voice_id == "testheart" and removed.where == INSTALLED
     assert gone == ["testheart.voice.json", "testheart.int8.onnx"]  # the entry first: the voice is gone at once
     assert visible(tmp_path / "voices" / "hibari") == []
+
+
+def test_removing_a_piper_voice_takes_its_prepared_files_and_no_other_voices(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "voices" / "piper", tmp_path / "cache" / "piper"
+    folder.mkdir(parents=True)
+    cache.mkdir(parents=True)
+    files = (folder / "lessac.onnx.json", folder / "lessac.onnx")
+    for path in files:
+        path.write_text("{}")
+    mine = ["lessac-63201294-17966.front.onnx", "lessac-63201294-17966.decoder.onnx",
+            "lessac-63201294-17966.front.onnx.windows-16-32-2-4-512-1.31.1"]  # fmt: skip
+    others = ["lessac-high-1234-5678.front.onnx", "lessacx-1-2.front.onnx", "lessac-notes.txt"]
+    for name in mine + others:
+        (cache / name).write_text("x")
+    voice = InstalledVoice(voice_id="lessac", engine="piper", language="en-US", files=files, where=INSTALLED)
+    Installer(tmp_path / "voices", tmp_path / "cache").remove(voice)
+    assert sorted(p.name for p in cache.iterdir()) == sorted(others)
+    assert not any(path.exists() for path in files)
 
 
 def test_bundled_and_unknown_voices_cannot_be_removed(tmp_path: Path) -> None:

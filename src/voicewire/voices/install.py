@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -157,8 +158,11 @@ class Installer:
             for path in reversed(voice.files):
                 path.unlink(missing_ok=True)
             if voice.engine == "piper" and self.cache_dir is not None:
-                for graph in (self.cache_dir / "piper").glob(f"{voice.voice_id}-*.onnx"):
-                    graph.unlink(missing_ok=True)
+                # <id>-<size>-<mtime>.<part>.onnx and its windows check; not another voice's ("joe-us")
+                prepared = re.compile(rf"{re.escape(voice.voice_id)}-\d+-\d+\.")
+                for path in (self.cache_dir / "piper").glob(f"{voice.voice_id}-*"):
+                    if prepared.match(path.name):
+                        path.unlink(missing_ok=True)
         except OSError as exc:
             raise VoicePackError(f"Cannot remove voice {voice.voice_id!r}: {exc.strerror} ({exc.filename}).") from None
 
