@@ -3,8 +3,8 @@ from __future__ import annotations
 import itertools
 import shutil
 import threading
-import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -111,15 +111,21 @@ def test_thread_setting_reaches_the_sessions(engine_cache: Path) -> None:
     assert cached == ["decoder.onnx", "front.onnx"]  # the cut graphs are cached on disk
 
 
+def widened(engine: PiperEngine, voice_id: str) -> Any:
+    """The loaded voice once the thread that opens its sessions for lone calls (beside its load, not
+    before) has ended."""
+    for thread in threading.enumerate():
+        if thread.name == f"voicewire-piper-widen-{voice_id}":
+            thread.join(60)
+    return engine._voice(voice_id)
+
+
 def test_a_call_alone_runs_on_the_wide_sessions_and_makes_the_same_audio(engine_cache: Path) -> None:
     from voicewire.engines.onnx import with_all_cores
 
     engine = PiperEngine(threads=1, lone_threads=2, cache_dir=engine_cache, noise=False)
     engine.load("joe")
-    deadline = time.monotonic() + 60
-    while engine._voice("joe").wide is None and time.monotonic() < deadline:  # opened beside, not before
-        time.sleep(0.05)
-    loaded = engine._voice("joe")
+    loaded = widened(engine, "joe")
     assert loaded.wide is not None
     for graph in loaded.wide:
         assert all(s.get_session_options().intra_op_num_threads == 2 for s in graph.sessions)
@@ -163,10 +169,7 @@ def test_a_voice_of_a_structure_already_open_shares_its_sessions_and_speaks_with
     engine = PiperEngine(voices=[*bundled_voices(), other], threads=1, lone_threads=2, cache_dir=engine_cache,
                          noise=False)  # fmt: skip
     engine.load("joe")
-    deadline = time.monotonic() + 60
-    while engine._voice("joe").wide is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    joe = engine._voice("joe")
+    joe = widened(engine, "joe")
     loaded = engine._voice("other")  # by a request: nothing to build, so its lone-call sessions come at once
     assert loaded.wide is not None and joe.wide is not None
     assert loaded.front.sessions is joe.front.sessions and loaded.wide[0].sessions is joe.wide[0].sessions

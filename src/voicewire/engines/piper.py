@@ -521,6 +521,14 @@ class PiperEngine(Engine):
         self._budget.forget(self)
 
 
+def cached_files(cache_dir: Path, voice_id: str) -> list[Path]:
+    """What a voice's loads keep in ``cache_dir``: its graphs (``_graphs``) and their windows check,
+    all named ``<voice_id>-<size>-<mtime>.*``; not another voice's whose id starts the same ("joe-us")."""
+    prepared = re.compile(rf"{re.escape(voice_id)}-\d+-\d+\.")
+    folder = cache_dir / "piper"
+    return [path for path in folder.iterdir() if prepared.match(path.name)] if folder.is_dir() else []
+
+
 def _pair(sessions: Sequence[Any]) -> tuple[Any, Any | None]:
     """``(front, decoder)`` of a cut graph's sessions; ``(whole, None)`` of an uncut one's."""
     return sessions[0], sessions[1] if len(sessions) > 1 else None

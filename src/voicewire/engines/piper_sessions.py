@@ -177,8 +177,14 @@ class Weighted:
     def __init__(self, sessions: Sequence[Any], parts: GraphParts) -> None:
         self.sessions = sessions
         self.parts = parts
-        self.inputs = parts.inputs
-        self.outputs = parts.outputs
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.parts.inputs
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.parts.outputs
 
     @property
     def weights(self) -> Mapping[str, Any]:
@@ -210,15 +216,11 @@ class SessionPool:
         return [Weighted(self._open(p, threads), p) for p in parts]
 
     def opened(self, parts: Sequence[GraphParts], threads: int) -> list[Weighted] | None:
-        """The sessions if every structure is open already, else None: nothing slow is built (a small
-        graph's own session is: it takes milliseconds)."""
-        found = []
-        for p in parts:
-            sessions = _build(p, threads) if p.digest is None else self._sessions.get((p.digest, threads))
-            if sessions is None:
-                return None
-            found.append(Weighted(sessions, p))
-        return found
+        """The sessions if every shared structure is open already, else None (nothing built): nothing
+        slow is built (a small graph's own session is: it takes milliseconds)."""
+        if any(p.digest is not None and (p.digest, threads) not in self._sessions for p in parts):
+            return None
+        return self.open(parts, threads)
 
     def _open(self, parts: GraphParts, threads: int) -> tuple[Any, ...]:
         if parts.digest is None:  # its own: let go with the voice

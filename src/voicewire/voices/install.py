@@ -20,7 +20,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -158,11 +157,10 @@ class Installer:
             for path in reversed(voice.files):
                 path.unlink(missing_ok=True)
             if voice.engine == "piper" and self.cache_dir is not None:
-                # <id>-<size>-<mtime>.<part>.onnx and its windows check; not another voice's ("joe-us")
-                prepared = re.compile(rf"{re.escape(voice.voice_id)}-\d+-\d+\.")
-                for path in (self.cache_dir / "piper").glob(f"{voice.voice_id}-*"):
-                    if prepared.match(path.name):
-                        path.unlink(missing_ok=True)
+                from voicewire.engines.piper import cached_files
+
+                for path in cached_files(self.cache_dir, voice.voice_id):
+                    path.unlink(missing_ok=True)
         except OSError as exc:
             raise VoicePackError(f"Cannot remove voice {voice.voice_id!r}: {exc.strerror} ({exc.filename}).") from None
 
