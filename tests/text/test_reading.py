@@ -6,6 +6,7 @@ import pytest
 
 from voicewire.text.normalize import to_spoken
 from voicewire.text.reading import FixedReading, read
+from voicewire.text.words import client_word_spans, has_cjk
 
 
 def spoken(text: str, fixed: list[FixedReading]) -> list[tuple[str, int | None, str | None]]:
@@ -94,12 +95,12 @@ def test_text_that_holds_the_placeholder_is_read_piece_by_piece() -> None:
 
 
 def test_one_pass_and_piece_by_piece_agree_on_plain_sentences() -> None:
-    from voicewire.text.reading import _Reader
+    from voicewire.text.reading import _in_one_pass, _Reader
 
     text = "The birch canoe slid on the smooth planks, and Qzvkt cheered (Qzvkt's crew); then C3PO left!"
     fixed = [FixedReading(47, 52, ("one",)), FixedReading(62, 69, ("two's",)), FixedReading(82, 86, ("see", "pee"))]
-    one = _Reader(text)
-    assert one.in_one_pass(fixed)
+    one = _in_one_pass(text, fixed, to_spoken)
+    assert one is not None
     pieces = _Reader(text)
     pos = 0
     for piece in fixed:
@@ -107,4 +108,24 @@ def test_one_pass_and_piece_by_piece_agree_on_plain_sentences() -> None:
         pieces.fixed(piece)
         pos = piece.end
     pieces.gap(pos, len(text))
-    assert one.words == pieces.words and one.phonemes == pieces.phonemes
+    assert one == (pieces.words, pieces.phonemes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The birch canoe,  slid\ton (the) smooth-planks; Qzvkt's crew — then C3PO left!",
+        "今日はいい天気ですね。 Qzvkt と C3PO。",
+    ],
+)
+def test_the_words_a_span_covers_are_those_of_the_whole_texts_words(text: str) -> None:
+    """Found around the span alone (text without Japanese or Chinese) or from the text's words, the
+    covered words are the client words the span touches, for every span."""
+    from voicewire.text.reading import _covered
+
+    spans = client_word_spans(text)
+    given = spans if has_cjk(text) else None  # as the one-pass reading passes them
+    for start in range(len(text)):
+        for end in range(start + 1, len(text) + 1):
+            touched = [(a, b) for a, b in spans if a < end and start < b]
+            assert _covered(text, FixedReading(start, end, ("x",)), given) == touched

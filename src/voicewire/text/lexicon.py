@@ -34,6 +34,9 @@ from voicewire.text.reading import FixedReading, spoken_words
 __all__ = ["Lexicon", "LexiconEntry", "LexiconLimits", "LexiconMatch", "check_entry", "is_ipa"]
 
 _RUN = re.compile(r"[^\W_]+")  # a run of letters and digits (str.isalnum, as client words use)
+# Every ASCII character that is not a letter or digit, as a space: an ASCII text's runs are then its
+# whitespace-split words, which ``str.split`` finds in a third of the time ``_RUN.findall`` takes.
+_ASCII_GAPS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _JOINERS = frozenset(".,'’")  # between two letters or digits they join one token ("3.5", "don't")
 _POSSESSIVES = ("'s", "’s")
 _LETTERS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
@@ -170,7 +173,8 @@ class Lexicon:
         taken = cursor = 0
         # The text's runs of letters and digits in one C-level scan, and only those that head an entry
         # are found again one by one: a Python step per word of the text took half the matching time.
-        for head in [run for run in _RUN.findall(low) if run in self._by_head]:
+        runs = low.translate(_ASCII_GAPS).split() if low.isascii() else _RUN.findall(low)
+        for head in [run for run in runs if run in self._by_head]:
             at = _run_at(low, head, cursor)
             cursor = at + len(head)
             if at < taken:

@@ -20,6 +20,7 @@ readings (with any mark the normalizer put on them). A span that cuts a word (ma
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from bisect import bisect_left, bisect_right
@@ -27,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicewire.text.normalize import SpokenWord, to_spoken
-from voicewire.text.words import client_word_spans
+from voicewire.text.words import client_word_spans, has_cjk
 
 __all__ = ["FixedReading", "Normalizer", "read", "spoken_words"]
 
@@ -89,9 +90,9 @@ def read(
     for a, b in itertools.pairwise(ordered):
         if b.start < a.end:
             raise ValueError(f"Fixed readings overlap at offset {b.start}.")
-    reader = _Reader(text, normalize)
-    if reader.in_one_pass(ordered):
-        return reader.words, reader.phonemes
+    one_pass = _in_one_pass(text, ordered, normalize)
+    if one_pass is not None:
+        return one_pass
     reader = _Reader(text, normalize)
     pos = 0
     for piece in ordered:
@@ -103,6 +104,9 @@ def read(
 
 
 class _Reader:
+    """Reads a unit piece by piece: each stretch between fixed readings through the normalizer on its
+    own (the fallback when a span cuts a word)."""
+
     def __init__(self, text: str, normalize: Normalizer = to_spoken) -> None:
         self.text = text
         self.normalize = normalize
@@ -126,11 +130,11 @@ class _Reader:
         piece = self.text[start:end]
         if _QUIET.issuperset(piece):  # only marks and spaces (". ", " — "): nothing to read, a mark to keep
             if self.words:
-                self._attach(piece.replace("—", ",").replace("–", ",").replace("-", ","))
+                _attach(self.words, piece.replace("—", ",").replace("–", ",").replace("-", ","))
             return
         head = len(piece) - len(piece.lstrip("\"'”’)]}.,;:!?…"))
         if head and self.words:
-            self._attach(piece[:head])
+            _attach(self.words, piece[:head])
         local = client_word_spans(piece)
         for word in self.normalize(piece):
             source = None if word.source is None else self.client_at(start + local[word.source][0])
@@ -147,61 +151,80 @@ class _Reader:
             self.words.append(SpokenWord(word, source))
             self.phonemes.append(ipa)
 
-    def in_one_pass(self, ordered: list[FixedReading]) -> bool:
-        """Placeholders for the covered words, one normalizer call, the readings swapped in. False
-        (and nothing done) when a span cuts a word or the normalizer did not keep a placeholder."""
-        text, out, pos = self.text, [], 0
-        if _PLACEHOLDER in text.lower():
-            return False
-        names: dict[str, list[tuple[str, int | None, str | None]]] = {}
-        last = -1
-        for piece in ordered:
-            words = self.covered(piece)
-            if not words or words.start <= last:  # no word of its own, or one shared with the span before
-                return False
-            if _ALNUM.search(text, self.starts[words.start], piece.start) or _ALNUM.search(
-                text, piece.end, self.ends[words.stop - 1]
-            ):
-                return False  # the span cuts a word: "<say-as>AB</say-as>C"
-            last = words.stop - 1
-            said = _said(piece, list(words))
-            placeholders = []
-            for client in words:
-                name = _placeholder(len(names), upper=text[piece.start].isupper())
-                names[name] = [item for item in said if item[1] == client]
-                placeholders.append(name)
-            out += [text[pos : piece.start], " ".join(placeholders)]
-            pos = piece.end
-        out.append(text[pos:])
-        seen = set()
-        for word in self.normalize("".join(out)):
-            core = word.text.rstrip(_MARKS)
-            if core not in names:
-                self.words.append(word)
-                self.phonemes.append(None)
-                continue
-            if core in seen:
-                return False
-            seen.add(core)
-            for spoken, _source, ipa in names[core]:
-                self.words.append(SpokenWord(spoken, word.source))
-                self.phonemes.append(ipa)
-            mark = word.text[len(core) :]
-            if mark and self.words:
-                self._attach(mark)
-        if len(seen) != len(names):
-            self.words, self.phonemes = [], []
-            return False
-        return True
 
-    def _attach(self, marks: str) -> None:
-        """The strongest sentence or clause mark in ``marks`` onto the last word (if it has none)."""
-        marks = marks.replace("…", ".")
-        found = "?!" if "?" in marks and "!" in marks else next((m for m in _MARK_ORDER if m in marks), None)
-        last = self.words[-1]
-        if found is None or last.text[-1:] in _MARK_ORDER:
-            return
-        self.words[-1] = SpokenWord(last.text + found, last.source)
+def _in_one_pass(
+    text: str, ordered: list[FixedReading], normalize: Normalizer
+) -> tuple[list[SpokenWord], list[str | None]] | None:
+    """Placeholders for the covered words, one normalizer call, the readings swapped in. None when a
+    span cuts a word or the normalizer did not keep a placeholder."""
+    if _PLACEHOLDER in text.lower():
+        return None
+    spans = client_word_spans(text) if has_cjk(text) else None
+    out, pos, taken = [], 0, -1
+    names: dict[str, list[tuple[str, int | None, str | None]]] = {}
+    for piece in ordered:
+        words = _covered(text, piece, spans)
+        if not words or words[0][0] < taken:  # no word of its own, or one shared with the span before
+            return None
+        if _ALNUM.search(text, words[0][0], piece.start) or _ALNUM.search(text, piece.end, words[-1][1]):
+            return None  # the span cuts a word: "<say-as>AB</say-as>C"
+        taken = words[-1][1]
+        said = _said(piece, list(range(len(words))))  # numbered in the span: only grouped below
+        upper = text[piece.start].isupper()
+        placeholders = []
+        for client in range(len(words)):
+            name = _placeholder(len(names), upper=upper)
+            names[name] = [item for item in said if item[1] == client]
+            placeholders.append(name)
+        out += [text[pos : piece.start], " ".join(placeholders)]
+        pos = piece.end
+    out.append(text[pos:])
+    spoken: list[SpokenWord] = []
+    phonemes: list[str | None] = []
+    seen = set()
+    for word in normalize("".join(out)):
+        core = word.text.rstrip(_MARKS)
+        if core not in names:
+            spoken.append(word)
+            phonemes.append(None)
+            continue
+        if core in seen:
+            return None
+        seen.add(core)
+        for said_word, _client, ipa in names[core]:
+            spoken.append(SpokenWord(said_word, word.source))
+            phonemes.append(ipa)
+        mark = word.text[len(core) :]
+        if mark and spoken:
+            _attach(spoken, mark)
+    return (spoken, phonemes) if len(seen) == len(names) else None
+
+
+def _covered(text: str, piece: FixedReading, spans: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    """The client words (their offsets) a span touches: from ``spans``, the text's, when given (text
+    with Japanese or Chinese, whose words are cut by script), else found around the span alone (a
+    client word is then a whitespace-separated token), which spares a scan of the whole unit."""
+    if spans is not None:
+        lo = bisect_right([e for _, e in spans], piece.start)  # first client word ending after the start
+        return spans[lo : bisect_left([s for s, _ in spans], piece.end)]  # up to the first starting at or after the end
+    start, end = piece.start, piece.end
+    if start < len(text) and not text[start].isspace():
+        while start and not text[start - 1].isspace():
+            start -= 1
+    if end and not text[end - 1].isspace():
+        while end < len(text) and not text[end].isspace():
+            end += 1
+    return [(start + a, start + b) for a, b in client_word_spans(text[start:end])]
+
+
+def _attach(words: list[SpokenWord], marks: str) -> None:
+    """The strongest sentence or clause mark in ``marks`` onto the last word (if it has none)."""
+    marks = marks.replace("…", ".")
+    found = "?!" if "?" in marks and "!" in marks else next((m for m in _MARK_ORDER if m in marks), None)
+    last = words[-1]
+    if found is None or last.text[-1:] in _MARK_ORDER:
+        return
+    words[-1] = SpokenWord(last.text + found, last.source)
 
 
 def _said(piece: FixedReading, covered: list[int | None]) -> list[tuple[str, int | None, str | None]]:
@@ -220,6 +243,7 @@ def _said(piece: FixedReading, covered: list[int | None]) -> list[tuple[str, int
     return [(word, covered[min(i, len(covered) - 1)], ipa) for i, (word, ipa) in enumerate(pairs)]
 
 
+@functools.cache
 def _placeholder(index: int, *, upper: bool) -> str:
     """A made-up word the normalizer reads as itself (``zqxqa``, ``zqxqb``, ..., ``Zqxqba``)."""
     letters = ""
