@@ -254,6 +254,22 @@ def test_the_operator_may_name_any_owners_dictionaries(make_store: Callable[[], 
     assert store.get_dicts(None, [theirs.dict_id, "0" * 24, mine.dict_id]) == [theirs, mine]
 
 
+def test_stamps_name_what_get_would_return_and_change_with_every_write(make_store: Callable[[], Store]) -> None:
+    store, other = make_store(), make_store()
+    mine = store.create_dict("alice", ITEMS, limit=10)
+    theirs = store.create_dict("bob", ITEMS, limit=10)
+    asked = [theirs.dict_id, mine.dict_id, "0" * 24, mine.dict_id]
+    assert other.dict_stamps("alice", asked) == [(mine.dict_id, mine.updated_at)]
+    assert other.dict_stamps(None, asked) == [(theirs.dict_id, theirs.updated_at), (mine.dict_id, mine.updated_at)]
+    assert other.dict_stamps("alice", []) == []
+    changed = other.update_dict("alice", mine.dict_id, ITEMS[:1])
+    assert store.dict_stamps("alice", [mine.dict_id]) == [(mine.dict_id, changed.updated_at)] != [
+        (mine.dict_id, mine.updated_at)
+    ]
+    other.delete_dict("alice", mine.dict_id)
+    assert store.dict_stamps("alice", [mine.dict_id]) == []
+
+
 def test_dictionaries_list_oldest_first_and_get_keeps_the_order_asked(make_store: Callable[[], Store]) -> None:
     store = make_store()
     made = [store.create_dict("o", (LexiconEntry(f"w{i}", f"word {i}"),), limit=10) for i in range(4)]

@@ -229,6 +229,20 @@ class RedisStore(Store):
             if row and owner in (None, row.get(b"owner", b"").decode())
         ]
 
+    def dict_stamps(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[tuple[str, float]]:
+        ids = list(dict.fromkeys(dict_ids))
+        if not ids:
+            return []
+        pipe = self._redis.pipeline()
+        for dict_id in ids:
+            pipe.hmget(self._k("dict", dict_id), "owner", "updated_at")
+        rows = self._call(pipe.execute)
+        return [
+            (dict_id, float(updated_at))
+            for dict_id, (found_owner, updated_at) in zip(ids, rows, strict=True)
+            if found_owner is not None and updated_at is not None and owner in (None, found_owner.decode())
+        ]
+
     def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
         now = time.time()
         created = self._call(

@@ -258,6 +258,15 @@ class SqliteStore(Store):
         found = {d.dict_id: d for d in map(_dict, rows)}
         return [found[i] for i in dict.fromkeys(dict_ids) if i in found]
 
+    def dict_stamps(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[tuple[str, float]]:
+        if not dict_ids:
+            return []
+        marks = ",".join("?" * len(dict_ids))
+        where = f"WHERE (? IS NULL OR owner = ?) AND dict_id IN ({marks})"
+        rows = self._run(f"SELECT dict_id, updated_at FROM pronunciation_dicts {where}", (owner, owner, *dict_ids))
+        found = {str(dict_id): float(updated_at) for dict_id, updated_at in rows}  # type: ignore[arg-type]
+        return [(i, found[i]) for i in dict.fromkeys(dict_ids) if i in found]
+
     def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
         now = time.time()
         rows = self._run(

@@ -214,6 +214,12 @@ class Store(ABC):
         raise NotImplementedError("The 'get_dicts' method must be implemented.")
 
     @abstractmethod
+    def dict_stamps(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[tuple[str, float]]:
+        """``(dict_id, updated_at)`` of what ``get_dicts`` would return, without the items: a cheap
+        check that a dictionary read before is still the same (every write sets a new ``updated_at``)."""
+        raise NotImplementedError("The 'dict_stamps' method must be implemented.")
+
+    @abstractmethod
     def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
         """Replace the items of the owner's dictionary ``dict_id``.
 
@@ -346,6 +352,11 @@ class MemoryStore(Store):
         with self._lock:
             found = (self._dicts.get(i) for i in dict.fromkeys(dict_ids))
             return [d for d in found if d is not None and owner in (None, d.owner)]
+
+    def dict_stamps(self, owner: str | None, dict_ids: Sequence[str]) -> builtins.list[tuple[str, float]]:
+        with self._lock:
+            found = (self._dicts.get(i) for i in dict.fromkeys(dict_ids))
+            return [(d.dict_id, d.updated_at) for d in found if d is not None and owner in (None, d.owner)]
 
     def update_dict(self, owner: str, dict_id: str, items: Sequence[LexiconEntry]) -> PronunciationDict:
         with self._lock:
