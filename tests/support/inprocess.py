@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from voicewire.auth.store import MemoryStore
 from voicewire.config import Settings
-from voicewire.engines.base import Engine, EngineAudio, Utterance, VoiceInfo
+from voicewire.engines.base import Engine, EngineAudio, UnitStream, Utterance, VoiceInfo
 from voicewire.engines.catalog import Catalog
 from voicewire.runtime.runtime import Runtime
 from voicewire.server.app import create_app
@@ -22,13 +22,14 @@ T = TypeVar("T")
 
 
 class RecordingEngine(Engine):
-    """The real engine, plus a log of when each call started."""
+    """The real engine, plus a log of when each call started and which it was."""
 
     def __init__(self, inner: Engine) -> None:
         self.inner = inner
         self.name = inner.name
         self.sample_rate = inner.sample_rate
         self.starts: list[float] = []
+        self.calls: list[str] = []
 
     def voices(self) -> Sequence[VoiceInfo]:
         return self.inner.voices()
@@ -38,7 +39,13 @@ class RecordingEngine(Engine):
 
     def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
         self.starts.append(time.monotonic())
+        self.calls.append("synthesize")
         return self.inner.synthesize(voice_id, utterance)
+
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
+        self.starts.append(time.monotonic())
+        self.calls.append("synthesize_blocks")
+        return self.inner.synthesize_blocks(voice_id, utterance)
 
 
 class InProcessServer:

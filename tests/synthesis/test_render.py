@@ -344,3 +344,25 @@ def test_a_lead_is_sent_even_while_the_unit_is_still_silent() -> None:
     renderer.begin_unit(unit, UnitStream.whole(engine_audio(0.35, [0.3], 0.0, 0.1)))
     first = renderer.add_block(silence(0.1))  # nothing audible yet: only the lead goes out
     assert len(first.audio) == round(0.5 * RATE) * 2 and not np.any(np.frombuffer(first.audio, "<i2"))
+
+
+@pytest.mark.parametrize("rate", [RATE, 8_000, 44_100])
+def test_the_most_samples_bound_the_turn_by_the_models_trailing_silence(rate: int) -> None:
+    """Once the last unit's onset is out, ``most_samples`` is the turn's length at the most: the whole
+    turn as rendered, plus the trailing silence its end trims (0.4 s here), give or take the
+    resampler's few samples."""
+    units, audios = synthetic_units()
+    renderer = TurnRenderer("pcm", rate)
+    made = b"".join(renderer.add(u, a).audio for u, a in zip(units[:2], audios[:2], strict=True))
+    unit, audio = units[0], audios[0]  # 0.35 s before its onset, 0.4 s of silence after its speech
+    renderer.begin_unit(unit, UnitStream.whole(audio))
+    assert renderer.most_samples() is None
+    made += renderer.add_block(audio.samples[: round(0.3 * RATE)]).audio  # still silence: no onset yet
+    assert renderer.most_samples() is None
+    made += renderer.add_block(audio.samples[round(0.3 * RATE) : round(0.5 * RATE)]).audio
+    bound = renderer.most_samples()
+    made += renderer.add_block(audio.samples[round(0.5 * RATE) :]).audio + renderer.end_unit().audio
+    made += renderer.finish()
+    assert bound is not None
+    assert abs(bound - len(made) // 2 - round(0.4 * rate)) <= 2
+    assert renderer.most_samples() is None

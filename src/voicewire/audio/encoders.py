@@ -34,6 +34,7 @@ __all__ = [
     "WavEncoder",
     "make_encoder",
     "wav_file",
+    "wav_file_header",
     "wav_stream_header",
 ]
 
@@ -79,11 +80,21 @@ def wav_file(pcm16: bytes, sample_rate: int) -> bytes:
     Raises:
         ValueError: If ``pcm16`` has an odd length or does not fit in a WAV file (4 GiB).
     """
-    if len(pcm16) % 2:
-        raise ValueError(f"16-bit PCM needs an even number of bytes, got {len(pcm16)}.")
-    if len(pcm16) > _UNKNOWN_SIZE - 36:
-        raise ValueError(f"{len(pcm16)} bytes of PCM do not fit in a WAV file.")
-    return _wav_header(sample_rate, riff_size=36 + len(pcm16), data_size=len(pcm16)) + pcm16
+    return wav_file_header(len(pcm16), sample_rate) + pcm16
+
+
+def wav_file_header(pcm_bytes: int, sample_rate: int) -> bytes:
+    """The 44-byte header of a complete RIFF/WAVE file of ``pcm_bytes`` bytes of 16-bit mono PCM, for
+    a file whose size is known before its samples are (they follow it directly).
+
+    Raises:
+        ValueError: If ``pcm_bytes`` is odd or does not fit in a WAV file (4 GiB).
+    """
+    if pcm_bytes % 2:
+        raise ValueError(f"16-bit PCM needs an even number of bytes, got {pcm_bytes}.")
+    if pcm_bytes > _UNKNOWN_SIZE - 36:
+        raise ValueError(f"{pcm_bytes} bytes of PCM do not fit in a WAV file.")
+    return _wav_header(sample_rate, riff_size=36 + pcm_bytes, data_size=pcm_bytes)
 
 
 def _wav_header(sample_rate: int, riff_size: int, data_size: int) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from voicewire.audio.encoders import wav_file
+from voicewire.audio.encoders import wav_file, wav_file_header
 from voicewire.audio.formats import CONTENT_TYPES
 from voicewire.dialects.waves import catalog as waves_catalog
 from voicewire.dialects.waves.request import MODELS, WavesRequest, canonical_model, parse_request, retired_route
@@ -29,13 +29,14 @@ def waves_log(parsed: WavesRequest) -> dict[str, Any]:
 
 async def synthesize(request: Request) -> Response:
     """``POST /waves/v1/tts`` (and the legacy per-model URL): the whole text as one audio body, streamed
-    as it is made, except WAV (a complete RIFF file with exact sizes, sent once it is whole)."""
+    as it is made, except WAV (a complete RIFF file with exact sizes, sent once it is whole, or for one
+    sentence on an idle server as it is made, see ``oneshot``)."""
 
     def parse(body: Any, runtime: Runtime) -> OneShot:
         parsed = parse_request(body)
         turn = parsed.turn
         if turn.options.output_format == "wav":  # assembled from PCM
-            pack = Packaging(CONTENT_TYPES["wav"], assemble=wav_file)
+            pack = Packaging(CONTENT_TYPES["wav"], assemble=wav_file, file_header=wav_file_header)
             turn = replace(turn, options=replace(turn.options, output_format="pcm"))
         else:
             pack = Packaging(CONTENT_TYPES[turn.options.output_format])

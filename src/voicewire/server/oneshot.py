@@ -45,6 +45,10 @@ class Packaging:
     media_type: str
     assemble: Callable[[bytes, int], bytes] | None = None
     """For whole-file formats (a WAV with exact sizes, FLAC): the body from all the PCM."""
+    file_header: Callable[[int, int], bytes] | None = None
+    """For a whole-file format whose header needs only the size (a WAV): the header of a file of so
+    many bytes of PCM at a rate. A one-unit answer that starts while no other synthesis runs is then
+    sent as it is made (see ``speak_once``)."""
     event: Callable[[Rendered], bytes] | None = None
     """For event streams: the events of one piece of audio (and its word timings)."""
     last_event: Callable[[float], bytes] | None = None
@@ -84,6 +88,7 @@ async def speak_once(
     shot: OneShot | None = None
     grant: Grant | None = None
     pieces: AsyncGenerator[Rendered] | None = None
+    sized = False
     try:
         key = await authenticate(runtime, request)
         shot = parse(await read_json(request), runtime)
@@ -100,10 +105,11 @@ async def speak_once(
         wait = runtime.settings.busy_wait if shot.packaging.pacing is Pacing.BATCH else 0.0
         grant = await runtime.admission.admit(key, voice, log=log, wait=wait)
         grant.characters = len(text)
+        units = split_text(text if marked is None else marked.text, first_unit=shot.packaging.first_unit)
+        sized = _sent_as_made(shot.packaging, units, runtime)
         pipeline = TurnPipeline(runtime.pool, voice, options, language=language, pacing=shot.packaging.pacing,
                                 endpoint=kind, opened_at=started, reading=reading,
-                                whole_units=shot.packaging.assemble is not None)  # fmt: skip
-        units = split_text(text if marked is None else marked.text, first_unit=shot.packaging.first_unit)
+                                whole_units=shot.packaging.assemble is not None and not sized)  # fmt: skip
         pieces = speak_all(pipeline, units)
         first = await anext(pieces)  # a failure before any byte is still a JSON error
     except Exception as exc:
@@ -127,6 +133,14 @@ async def speak_once(
         await grant.release()
 
     headers = {**shot.headers, **pack.headers}
+    most = pipeline.renderer.most_samples() if sized else None
+    if pack.file_header is not None and most is not None:
+        size = most * 2  # 16-bit PCM
+        head = pack.file_header(size, options.sample_rate)
+        grant.outcome = 200
+        headers["content-length"] = str(len(head) + size)
+        return ClosingStream(_sized(head, size, _body(first, pieces, pack, pipeline)), on_close=finish,
+                             media_type=pack.media_type, headers=headers)  # fmt: skip
     if pack.assemble is not None:
         try:
             audio = [first.audio] + [piece.audio async for piece in pieces]
@@ -170,6 +184,29 @@ async def _body(
         return
     if pack.last_event is not None:
         yield pack.last_event(pipeline.seconds)
+
+
+def _sent_as_made(pack: Packaging, units: list[tuple[str, int]], runtime: Runtime) -> bool:
+    """Whether a whole-file answer is sent as it is made: a file whose header needs only its size, of
+    one unit (whose length the engine announces before decoding it, so the size is bounded after its
+    first block), while no other synthesis runs. Under load the unit is made in one engine call
+    instead: decoding it window by window costs ~30 % more decoder work for a short sentence (the
+    windows' context frames), which a lone call's idle cores pay for and a busy server would not."""
+    return pack.file_header is not None and len(units) == 1 and runtime.pool.idle
+
+
+async def _sized(header: bytes, size: int, pcm: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``header``, then exactly ``size`` bytes of ``pcm``: cut, or padded with silence (the bound is
+    the audio with the model's trailing silence uncut; the resampler may count a few samples more)."""
+    yield header
+    sent = 0
+    async for chunk in pcm:
+        chunk = chunk[: size - sent]
+        sent += len(chunk)
+        if chunk:
+            yield chunk
+    if sent < size:
+        yield bytes(size - sent)
 
 
 def _log_refusal(endpoint: str, shot: OneShot | None, key: ApiKey | None, status: int, error: BaseException) -> None:

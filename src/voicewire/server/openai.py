@@ -13,7 +13,7 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from voicewire.audio.encoders import wav_file
+from voicewire.audio.encoders import wav_file, wav_file_header
 from voicewire.audio.formats import CONTENT_TYPES
 from voicewire.dialects import openai as dialect
 from voicewire.errors import http_status, public_error
@@ -42,7 +42,7 @@ async def speech(request: Request) -> Response:
         elif fmt == "flac":
             pack = Packaging("audio/flac", assemble=_flac)
         elif fmt == "wav":
-            pack = Packaging(CONTENT_TYPES["wav"], assemble=wav_file)
+            pack = Packaging(CONTENT_TYPES["wav"], assemble=wav_file, file_header=wav_file_header)
         else:
             pack = Packaging(CONTENT_TYPES[fmt])
         return OneShot(parsed.request, pack, log={"model": parsed.model, "voice": parsed.request.options.voice_id})

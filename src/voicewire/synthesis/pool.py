@@ -47,6 +47,11 @@ class SynthesisPool:
         )
         self.capacity = Capacity(workers, utilization=utilization)
 
+    @property
+    def idle(self) -> bool:
+        """No synthesis call runs on the machine (any process) and none waits in this pool."""
+        return self.scheduler.queued == 0 and self.scheduler.machine.running == 0
+
     async def run(
         self, engine: str, work: Callable[[], T], *, deadline: float | None, audio_s: Callable[[T], float]
     ) -> T:

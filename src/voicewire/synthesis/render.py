@@ -186,6 +186,21 @@ class TurnRenderer:
         self._unit = None
         return self._emit(u, final=True)
 
+    def most_samples(self) -> int | None:
+        """At most how many samples, at the output rate, the turn holds once its open unit has ended,
+        if that unit is its last; None until the unit's onset is seen (or with no unit open).
+
+        The bound is what the unit keeps if its speech runs to its last sample: the model's trailing
+        silence is only cut at the unit's end, so a body whose size must be sent first (a WAV) is
+        padded with that much silence. The resampler's count can differ by a few samples either way.
+        """
+        u = self._unit
+        if u is None or u.first_loud is None:
+            return None
+        start = max(0, u.first_loud - round(PREROLL_S * u.rate))
+        source = u.base + len(u.samples) - start + u.pause
+        return -(-source * self.sample_rate // u.rate)
+
     def finish(self) -> bytes:
         """The rest of the stream: resampler delay line and encoder flush. Call once."""
         if self._resampler is None:
