@@ -53,14 +53,18 @@ def test_the_cut_graph_makes_the_samples_of_the_whole_graph(piper_engine: PiperE
     assert np.max(np.abs(ours - np.clip(audio * GAIN, -1, 1))) < 1e-5
 
 
+@pytest.mark.parametrize("batch", [False, True], ids=["stream", "batch"])
 @pytest.mark.parametrize("words", [LONG, LONG[:4], ["Yes."]], ids=["three-windows", "two-windows", "one-window"])
-def test_windowed_decoding_equals_whole_decoding(quiet_piper: PiperEngine, words: list[str]) -> None:
+def test_windowed_decoding_equals_whole_decoding(quiet_piper: PiperEngine, words: list[str], batch: bool) -> None:
     whole = quiet_piper.synthesize("joe", Utterance.of(words))
-    stream = quiet_piper.synthesize_blocks("joe", Utterance.of(words))
+    stream = quiet_piper.synthesize_blocks("joe", Utterance.of(words), batch=batch)
     assert (stream.word_spans, stream.lead, stream.tail) == (whole.word_spans, whole.lead, whole.tail)
     blocks = [make() for make in stream.blocks]
     frames = stream.length // 256
-    assert [len(b) for b in blocks] == [(w.end - w.start) * 256 for w in piper_graph.windows(frames)]
+    plan = piper_graph.windows(frames, rest=piper_graph.MAX_FRAMES if batch else None)
+    assert [len(b) for b in blocks] == [(w.end - w.start) * 256 for w in plan]
+    if batch:  # after the first window, as few as the largest windows allow
+        assert len(blocks) <= 1 + -(-(frames - piper_graph.FIRST_FRAMES) // piper_graph.MAX_FRAMES)
     if frames > piper_graph.FIRST_FRAMES + piper_graph.CONTEXT * 2:
         assert len(blocks[0]) == piper_graph.FIRST_FRAMES * 256  # about 0.37 s: out before the rest is decoded
     joined = np.concatenate(blocks)

@@ -106,3 +106,16 @@ def test_windows_cover_every_frame_once_with_context(frames: int) -> None:
         assert plan[1].end - plan[1].start <= second + second // 2 + CONTEXT
     else:
         assert len(plan) == 1  # a short unit costs no more decoded whole than its first window would
+
+
+@pytest.mark.parametrize("frames", [1, 31, 64, 65, 100, 241, 700, 3000])
+def test_batch_windows_hurry_only_the_first_and_take_the_rest_in_the_largest(frames: int) -> None:
+    plan = list(windows(frames, rest=MAX_FRAMES))
+    assert plan[0].start == 0 and plan[-1].end == frames
+    assert [(w.start, w.end) for w in plan[:1]] == [(w.start, w.end) for w in list(windows(frames))[:1]]
+    for a, b in itertools.pairwise(plan):
+        assert a.end == b.start
+        assert b.end - b.start >= MAX_FRAMES or b.end == frames
+    assert len(plan) <= 1 + -(-(frames - plan[0].end) // MAX_FRAMES)  # no more windows than the largest need
+    if frames == 241:  # a sentence of 2.8 s: its first window, then all the rest in one
+        assert [(w.start, w.end) for w in plan] == [(0, FIRST_FRAMES), (FIRST_FRAMES, 241)]

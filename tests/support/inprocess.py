@@ -42,10 +42,10 @@ class RecordingEngine(Engine):
         self.calls.append("synthesize")
         return self.inner.synthesize(voice_id, utterance)
 
-    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance, *, batch: bool = False) -> UnitStream:
         self.starts.append(time.monotonic())
         self.calls.append("synthesize_blocks")
-        return self.inner.synthesize_blocks(voice_id, utterance)
+        return self.inner.synthesize_blocks(voice_id, utterance, batch=batch)
 
 
 class InProcessServer:

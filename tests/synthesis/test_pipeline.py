@@ -44,10 +44,10 @@ class Counting(Engine):
     def synthesize(self, voice_id: str, utterance: Utterance) -> EngineAudio:
         return self.inner.synthesize(voice_id, utterance)
 
-    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance, *, batch: bool = False) -> UnitStream:
         self.fronts += 1
         self.threads.add(threading.current_thread().name)
-        stream = self.inner.synthesize_blocks(voice_id, utterance)
+        stream = self.inner.synthesize_blocks(voice_id, utterance, batch=batch)
 
         def counted(make: Callable[[], Samples]) -> Callable[[], Samples]:
             def block() -> Samples:

@@ -180,13 +180,16 @@ class Engine(ABC):
         """
         raise NotImplementedError("The 'synthesize' method must be implemented.")
 
-    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance, *, batch: bool = False) -> UnitStream:
         """``synthesize``, for a listener who should hear the start before the end is made.
 
         This call does the work that fixes the unit's length and word spans; the stream's blocks
         do the rest, one model call each. Collected, the stream equals what ``synthesize`` returns
         (within 1e-5; sampled models such as VITS draw new noise on every call, so compare the two
         at zero noise). The default is one block: all of ``synthesize``, done in this call.
+
+        ``batch``: only the first block is wanted early (nobody plays the rest in real time: a sync
+        body), so the engine may make the rest in fewer, larger calls.
 
         Raises:
             EngineError: the model failed (here, or in the call that makes a block).

@@ -397,8 +397,9 @@ class PiperEngine(Engine):
         with _model_errors(voice_id):
             return self._synthesize(loaded, utterance)
 
-    def synthesize_blocks(self, voice_id: str, utterance: Utterance) -> UnitStream:
-        """The front-end now, then the decoder window by window: ``FIRST_FRAMES`` frames first."""
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance, *, batch: bool = False) -> UnitStream:
+        """The front-end now, then the decoder window by window: ``FIRST_FRAMES`` frames first, then
+        growing windows (``batch``: windows of ``MAX_FRAMES``, the fewest context frames)."""
         loaded = self._voice(voice_id)
         if not loaded.windowed:
             return super().synthesize_blocks(voice_id, utterance)
@@ -410,7 +411,7 @@ class PiperEngine(Engine):
             sample_rate=front.sample_rate,
             word_spans=front.word_spans,
             length=front.frames * _hop(loaded),
-            blocks=_blocks(loaded, front.output, voice_id, lambda: self._budget.used(self, voice_id)),
+            blocks=_blocks(loaded, front.output, voice_id, lambda: self._budget.used(self, voice_id), batch=batch),
             lead=front.lead,
             tail=front.tail,
             phonemes=front.phonemes,
@@ -540,7 +541,7 @@ def _stat(path: Path) -> tuple[int, int]:
 
 
 def _blocks(
-    loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str, touch: Callable[[], None]
+    loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str, touch: Callable[[], None], *, batch: bool
 ) -> tuple[Callable[[], Samples], ...]:
     """One decoder call per window of the latent: independent of each other."""
 
@@ -552,7 +553,8 @@ def _blocks(
 
         return decode
 
-    return tuple(block(w) for w in piper_graph.windows(int(latent.shape[2])))
+    rest = piper_graph.MAX_FRAMES if batch else None
+    return tuple(block(w) for w in piper_graph.windows(int(latent.shape[2]), rest=rest))
 
 
 def _decode(loaded: _Loaded, latent: npt.NDArray[np.float32], window: piper_graph.Window) -> Samples:

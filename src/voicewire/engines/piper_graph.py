@@ -100,8 +100,10 @@ def split(model: Any) -> Split | None:
     )
 
 
-def windows(frames: int, first: int = FIRST_FRAMES) -> Iterator[Window]:
-    """The windows that decode ``frames`` frames of latent: ``first`` frames, then growing ones.
+def windows(frames: int, first: int = FIRST_FRAMES, rest: int | None = None) -> Iterator[Window]:
+    """The windows that decode ``frames`` frames of latent: ``first`` frames, then growing ones (or,
+    given ``rest``, windows of that many frames: for audio nobody plays while it is made, where only
+    the first window is hurried and each window more costs its context frames).
 
     A window takes the rest of the unit when that is at most half a window more than its context
     would decode anyway: one more window would cost more in context than it saves in waiting.
@@ -112,4 +114,5 @@ def windows(frames: int, first: int = FIRST_FRAMES) -> Iterator[Window]:
         if frames - end <= size // 2 + CONTEXT:
             end = frames
         yield Window(max(0, start - CONTEXT), start, end, min(frames, end + CONTEXT))
-        start, size = end, min(size * (SECOND_GROWTH if start == 0 else GROWTH), MAX_FRAMES)
+        grown = min(size * (SECOND_GROWTH if start == 0 else GROWTH), MAX_FRAMES)
+        start, size = end, grown if rest is None else rest

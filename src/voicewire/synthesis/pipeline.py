@@ -273,6 +273,7 @@ class TurnPipeline:
         the blocks of the unit that is to be heard first (measured: with one worker, the next long
         sentence's front ran first and held a short first sentence's audio back by 150-300 ms)."""
         voice, speed, language, whole = self.voice, self.options.speed, self.language_reading, self.whole_units
+        batch = self.pacing is Pacing.BATCH
         lexicon = None if self.reading is None else self.reading.lexicon
 
         def work() -> _Front:
@@ -283,7 +284,7 @@ class TurnPipeline:
             engine, voice_id, utterance = voice.engine, voice.info.voice_id, unit.utterance(speed)
             if whole:
                 return _Front(unit, UnitStream.whole(engine.synthesize(voice_id, utterance)))
-            return _Front(unit, engine.synthesize_blocks(voice_id, utterance))
+            return _Front(unit, engine.synthesize_blocks(voice_id, utterance, batch=batch))
 
         deadline = self._deadline() + LOOKAHEAD_SHARE * later
         return await self.pool.run(self._engine, work, deadline=deadline, audio_s=lambda _: 0.0)
