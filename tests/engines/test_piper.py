@@ -61,11 +61,15 @@ def test_windowed_decoding_equals_whole_decoding(quiet_piper: PiperEngine, words
     assert (stream.word_spans, stream.lead, stream.tail) == (whole.word_spans, whole.lead, whole.tail)
     blocks = [make() for make in stream.blocks]
     frames = stream.length // 256
-    plan = piper_graph.windows(frames, rest=piper_graph.MAX_FRAMES if batch else None)
+    if batch:  # a first window just past the onset, then as few as the largest windows allow
+        first = max(piper_graph.BATCH_FIRST_FRAMES, stream.lead // 256 + piper_graph.ONSET_FRAMES)
+        plan = piper_graph.windows(frames, first=first, rest=piper_graph.MAX_FRAMES)
+        assert len(blocks) <= 1 + -(-(frames - first) // piper_graph.MAX_FRAMES)
+        assert np.max(np.abs(blocks[0])) > 10 ** (-40 / 20)  # the first block holds audible speech
+    else:
+        plan = piper_graph.windows(frames)
     assert [len(b) for b in blocks] == [(w.end - w.start) * 256 for w in plan]
-    if batch:  # after the first window, as few as the largest windows allow
-        assert len(blocks) <= 1 + -(-(frames - piper_graph.FIRST_FRAMES) // piper_graph.MAX_FRAMES)
-    if frames > piper_graph.FIRST_FRAMES + piper_graph.CONTEXT * 2:
+    if frames > piper_graph.FIRST_FRAMES + piper_graph.CONTEXT * 2 and not batch:
         assert len(blocks[0]) == piper_graph.FIRST_FRAMES * 256  # about 0.37 s: out before the rest is decoded
     joined = np.concatenate(blocks)
     assert joined.shape == whole.samples.shape == (stream.length,)

@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -399,7 +400,8 @@ class PiperEngine(Engine):
 
     def synthesize_blocks(self, voice_id: str, utterance: Utterance, *, batch: bool = False) -> UnitStream:
         """The front-end now, then the decoder window by window: ``FIRST_FRAMES`` frames first, then
-        growing windows (``batch``: windows of ``MAX_FRAMES``, the fewest context frames)."""
+        growing windows (``batch``: a first window just past the onset, then windows of
+        ``MAX_FRAMES``, the fewest context frames)."""
         loaded = self._voice(voice_id)
         if not loaded.windowed:
             return super().synthesize_blocks(voice_id, utterance)
@@ -407,11 +409,12 @@ class PiperEngine(Engine):
             front = self._front(loaded, utterance)
         if front is None:
             return UnitStream.whole(_silence(loaded, utterance.words))
+        touch = partial(self._budget.used, self, voice_id)
         return UnitStream(
             sample_rate=front.sample_rate,
             word_spans=front.word_spans,
             length=front.frames * _hop(loaded),
-            blocks=_blocks(loaded, front.output, voice_id, lambda: self._budget.used(self, voice_id), batch=batch),
+            blocks=_blocks(loaded, front.output, voice_id, touch, batch=batch, lead_frames=front.lead // _hop(loaded)),
             lead=front.lead,
             tail=front.tail,
             phonemes=front.phonemes,
@@ -541,9 +544,16 @@ def _stat(path: Path) -> tuple[int, int]:
 
 
 def _blocks(
-    loaded: _Loaded, latent: npt.NDArray[np.float32], voice_id: str, touch: Callable[[], None], *, batch: bool
+    loaded: _Loaded,
+    latent: npt.NDArray[np.float32],
+    voice_id: str,
+    touch: Callable[[], None],
+    *,
+    batch: bool,
+    lead_frames: int,
 ) -> tuple[Callable[[], Samples], ...]:
-    """One decoder call per window of the latent: independent of each other."""
+    """One decoder call per window of the latent: independent of each other. ``batch``: a small first
+    window that holds the onset (after ``lead_frames`` of the model's silence), then the largest."""
 
     def block(window: piper_graph.Window) -> Callable[[], Samples]:
         def decode() -> Samples:
@@ -553,8 +563,11 @@ def _blocks(
 
         return decode
 
-    rest = piper_graph.MAX_FRAMES if batch else None
-    return tuple(block(w) for w in piper_graph.windows(int(latent.shape[2]), rest=rest))
+    if not batch:
+        return tuple(block(w) for w in piper_graph.windows(int(latent.shape[2])))
+    first = max(piper_graph.BATCH_FIRST_FRAMES, lead_frames + piper_graph.ONSET_FRAMES)
+    plan = piper_graph.windows(int(latent.shape[2]), first=first, rest=piper_graph.MAX_FRAMES)
+    return tuple(block(w) for w in plan)
 
 
 def _decode(loaded: _Loaded, latent: npt.NDArray[np.float32], window: piper_graph.Window) -> Samples:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONTEXT", "FIRST_FRAMES", "Split", "Window", "split", "windows"]
+__all__ = ["BATCH_FIRST_FRAMES", "CONTEXT", "FIRST_FRAMES", "ONSET_FRAMES", "Split", "Window", "split", "windows"]
 
 DECODER_SCOPE = "/dec/"
 CONTEXT = 16
@@ -33,6 +33,13 @@ GROWTH = 4
 """Each window after the second is this many times the one before: fewer calls, less context
 decoded twice."""
 MAX_FRAMES = 512
+BATCH_FIRST_FRAMES = 16
+"""Frames in the first window of a unit nobody plays in real time (a sync body): that window only
+gets the first bytes out, and nothing has to be decoded while it plays, so it can be half a stream's
+(its context frames cost the same)."""
+ONSET_FRAMES = 8
+"""A batch unit's first window covers the model's lead (the silence before the first phoneme) and
+this many frames more, so it holds the onset of the speech, which is what makes it worth sending."""
 
 
 @dataclass(frozen=True)
