@@ -16,7 +16,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from support.inprocess import InProcessServer, RecordingEngine
-from voicewire.engines.base import EngineAudio, Utterance
+from voicewire.engines.base import EngineAudio, UnitStream, Utterance
 from voicewire.engines.hibari import HibariEngine
 from voicewire.exceptions import EngineError
 
@@ -36,6 +36,9 @@ class FaultyEngine(RecordingEngine):
         if "bug" in lowered:
             raise ZeroDivisionError("division by zero")
         return super().synthesize(voice_id, utterance)
+
+    def synthesize_blocks(self, voice_id: str, utterance: Utterance, *, batch: bool = False) -> UnitStream:
+        return UnitStream.whole(self.synthesize(voice_id, utterance))  # the faults are in synthesize
 
 
 @pytest.fixture(scope="module")
