@@ -121,10 +121,10 @@ def test_one_pass_and_piece_by_piece_agree_on_plain_sentences() -> None:
 def test_the_words_a_span_covers_are_those_of_the_whole_texts_words(text: str) -> None:
     """Found around the span alone (text without Japanese or Chinese) or from the text's words, the
     covered words are the client words the span touches, for every span."""
-    from voicewire.text.reading import _covered
+    from voicewire.text.reading import _covered, _Reader
 
     spans = client_word_spans(text)
-    given = spans if has_cjk(text) else None  # as the one-pass reading passes them
+    given = _Reader(text) if has_cjk(text) else None  # as the one-pass reading passes them
     for start in range(len(text)):
         for end in range(start + 1, len(text) + 1):
             touched = [(a, b) for a, b in spans if a < end and start < b]

@@ -563,10 +563,12 @@ def _blocks(
 
         return decode
 
-    if not batch:
-        return tuple(block(w) for w in piper_graph.windows(int(latent.shape[2])))
-    first = max(piper_graph.BATCH_FIRST_FRAMES, lead_frames + piper_graph.ONSET_FRAMES)
-    plan = piper_graph.windows(int(latent.shape[2]), first=first, rest=piper_graph.MAX_FRAMES)
+    frames = int(latent.shape[2])
+    if batch:
+        first = max(piper_graph.BATCH_FIRST_FRAMES, lead_frames + piper_graph.ONSET_FRAMES)
+        plan = piper_graph.windows(frames, first=first, rest=piper_graph.MAX_FRAMES)
+    else:
+        plan = piper_graph.windows(frames)
     return tuple(block(w) for w in plan)
 
 

@@ -159,11 +159,11 @@ def _in_one_pass(
     span cuts a word or the normalizer did not keep a placeholder."""
     if _PLACEHOLDER in text.lower():
         return None
-    spans = client_word_spans(text) if has_cjk(text) else None
+    scanned = _Reader(text, normalize) if has_cjk(text) else None  # words cut by script: the unit's list
     out, pos, taken = [], 0, -1
     names: dict[str, list[tuple[str, int | None, str | None]]] = {}
     for piece in ordered:
-        words = _covered(text, piece, spans)
+        words = _covered(text, piece, scanned)
         if not words or words[0][0] < taken:  # no word of its own, or one shared with the span before
             return None
         if _ALNUM.search(text, words[0][0], piece.start) or _ALNUM.search(text, piece.end, words[-1][1]):
@@ -200,13 +200,12 @@ def _in_one_pass(
     return (spoken, phonemes) if len(seen) == len(names) else None
 
 
-def _covered(text: str, piece: FixedReading, spans: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
-    """The client words (their offsets) a span touches: from ``spans``, the text's, when given (text
-    with Japanese or Chinese, whose words are cut by script), else found around the span alone (a
-    client word is then a whitespace-separated token), which spares a scan of the whole unit."""
-    if spans is not None:
-        lo = bisect_right([e for _, e in spans], piece.start)  # first client word ending after the start
-        return spans[lo : bisect_left([s for s, _ in spans], piece.end)]  # up to the first starting at or after the end
+def _covered(text: str, piece: FixedReading, scanned: _Reader | None) -> list[tuple[int, int]]:
+    """The client words (their offsets) a span touches: from ``scanned``, the unit's words, when given
+    (text with Japanese or Chinese, whose words are cut by script), else found around the span alone
+    (a client word is then a whitespace-separated token), which spares a scan of the whole unit."""
+    if scanned is not None:
+        return [scanned.spans[i] for i in scanned.covered(piece)]
     start, end = piece.start, piece.end
     if start < len(text) and not text[start].isspace():
         while start and not text[start - 1].isspace():
